@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+
+/// Everything `oag` reads from the environment, validated once at start.
+public struct AppConfig: Sendable {
+    public var host: String
+    public var port: Int
+    /// Public URL of the console, without a trailing slash.
+    public var baseURL: String
+    public var dataDirectory: String
+    /// Where `Templates/`, `Public/`, `Migrations/` and `Content/` live.
+    public var resourcesDirectory: String
+    /// An external server; `nil` means the embedded PostgreSQL in `dataDirectory`.
+    public var databaseURL: DatabaseURL?
+    public var secureCookies: Bool
+    public var logLevel: Logger.Level
+
+    public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        baseURL: String? = nil,
+        dataDirectory: String = "./.oag",
+        resourcesDirectory: String = FileManager.default.currentDirectoryPath,
+        databaseURL: DatabaseURL? = nil,
+        secureCookies: Bool? = nil,
+        logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.port = port
+        self.baseURL = baseURL ?? "http://localhost:\(port)"
+        self.dataDirectory = dataDirectory
+        self.resourcesDirectory = resourcesDirectory
+        self.databaseURL = databaseURL
+        self.secureCookies = secureCookies ?? self.baseURL.hasPrefix("https://")
+        self.logLevel = logLevel
+    }
+
+    /// Reads and validates the `OAG_*` variables; the first bad one is reported by name.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError)
+        -> AppConfig
+    {
+        let reader = EnvironmentReader(environment)
+        let port = try reader.port("OAG_PORT") ?? 8080
+        let baseURL = try reader.httpURL("OAG_BASE_URL")
+        let resources = reader.string("OAG_RESOURCES_DIR") ?? FileManager.default.currentDirectoryPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resources + "/Templates", isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigError(
+                variable: "OAG_RESOURCES_DIR",
+                problem: "no Templates/ folder in \(resources); run oag from the project folder or point OAG_RESOURCES_DIR at it"
+            )
+        }
+        return AppConfig(
+            host: try reader.host("OAG_HOST") ?? "127.0.0.1",
+            port: port,
+            baseURL: baseURL,
+            dataDirectory: reader.string("OAG_DATA_DIR") ?? "./.oag",
+            resourcesDirectory: resources,
+            databaseURL: try reader.databaseURL("OAG_DATABASE_URL"),
+            secureCookies: try reader.bool("OAG_SECURE_COOKIES"),
+            logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
+        )
+    }
+}
+
+/// A configuration value that cannot be used, named so that the operator can fix it.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var variable: String
+    public var problem: String
+
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    public var description: String { "\(variable): \(problem)" }
+}
+
+/// Typed reads of environment variables; empty values count as unset.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    func string(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    func port(_ name: String) throws(ConfigError) -> Int? {
+        guard let raw = string(name) else { return nil }
+        guard let value = Int(raw), (1...65535).contains(value) else {
+            throw ConfigError(variable: name, problem: "expected a port number from 1 to 65535, got \"\(raw)\"")
+        }
+        return value
+    }
+
+    func host(_ name: String) throws(ConfigError) -> String? {
+        guard let raw = string(name) else { return nil }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-:"))
+        guard raw.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw ConfigError(variable: name, problem: "expected a host name or IP address, got \"\(raw)\"")
+        }
+        return raw
+    }
+
+    func httpURL(_ name: String) throws(ConfigError) -> String? {
+        guard let raw = string(name) else { return nil }
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil
+        else {
+            throw ConfigError(variable: name, problem: "expected an absolute http:// or https:// URL without query, got \"\(raw)\"")
+        }
+        return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+    }
+
+    func bool(_ name: String) throws(ConfigError) -> Bool? {
+        guard let raw = string(name)?.lowercased() else { return nil }
+        switch raw {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigError(variable: name, problem: "expected true or false, got \"\(raw)\"")
+        }
+    }
+
+    func logLevel(_ name: String) throws(ConfigError) -> Logger.Level? {
+        guard let raw = string(name) else { return nil }
+        guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigError(variable: name, problem: "expected one of \(names), got \"\(raw)\"")
+        }
+        return level
+    }
+
+    func databaseURL(_ name: String) throws(ConfigError) -> DatabaseURL? {
+        guard let raw = string(name) else { return nil }
+        do {
+            return try DatabaseURL(raw)
+        } catch {
+            throw ConfigError(variable: name, problem: error.reason)
+        }
+    }
+}

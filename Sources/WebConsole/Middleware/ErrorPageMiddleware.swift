@@ -1,0 +1,39 @@
+import Hummingbird
+import Logging
+
+/// Turns errors into the HTML error page with the right status.
+///
+/// Messages of HTTP errors are meant for the user; any other error is logged with the
+/// request id and shown as a generic 500, so internals never reach the page.
+/// Paths under `apiPrefix` are left alone: the API answers its errors in JSON itself.
+public struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
+    let renderer: PageRenderer
+    let apiPrefix: String
+
+    public init(renderer: PageRenderer, apiPrefix: String) {
+        self.renderer = renderer
+        self.apiPrefix = apiPrefix
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path.hasPrefix(apiPrefix) {
+            return try await next(request, context)
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            var response = renderer.render(
+                ErrorPage.make(status: error.status, message: error.body, chrome: renderer.chrome()), status: error.status)
+            for field in error.headers where field.name != .contentType && field.name != .contentLength {
+                response.headers.append(field)
+            }
+            return response
+        } catch let error as any HTTPResponseError where error.status.code < 500 {
+            return renderer.render(ErrorPage.make(status: error.status, message: nil, chrome: renderer.chrome()), status: error.status)
+        } catch {
+            context.logger.error("Unhandled error", metadata: ["error": "\(error)"])
+            return renderer.render(
+                ErrorPage.make(status: .internalServerError, message: nil, chrome: renderer.chrome()), status: .internalServerError)
+        }
+    }
+}
