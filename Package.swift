@@ -73,14 +73,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "GatewayCoreTests",
-            dependencies: ["GatewayCore"]
+            dependencies: ["GatewayCore", "TestSupport"]
         ),
         .testTarget(
             name: "OAGServerTests",
             dependencies: [
                 "OAGServer",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -2,7 +2,12 @@ import Logging
 import PostgresNIO
 
 /// The app's connection pool, as the services see it.
+///
+/// Every query has a deadline: while the server is down the pool keeps retrying its
+/// connections, and a request must fail fast with `DatabaseUnavailable` (a 503), not hang.
 public struct Database: Sendable {
+    public static let defaultDeadline: Duration = .seconds(5)
+
     public let client: PostgresClient
     public let logger: Logger
 
@@ -11,19 +16,38 @@ public struct Database: Sendable {
         self.logger = logger
     }
 
-    /// Whether a trivial query answers within `timeout`; readiness must not hang on a dead server.
-    public func isReachable(timeout: Duration = .seconds(2)) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+    /// Runs one statement and returns its rows.
+    public func query(_ query: PostgresQuery, deadline: Duration = Database.defaultDeadline) async throws -> [PostgresRow] {
+        try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
             group.addTask {
-                (try? await client.query("SELECT 1", logger: logger).collect()) != nil
+                do {
+                    return try await client.query(query, logger: logger).collect()
+                } catch let error as PSQLError where Self.meansUnavailable(error) {
+                    throw DatabaseUnavailable()
+                }
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
+                try await Task.sleep(for: deadline)
+                return nil
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+            defer { group.cancelAll() }
+            guard let rows = try await group.next() ?? nil else { throw DatabaseUnavailable() }
+            return rows
         }
     }
+
+    /// Whether a trivial query answers within `deadline`.
+    public func isReachable(deadline: Duration = .seconds(2)) async -> Bool {
+        (try? await query("SELECT 1", deadline: deadline)) != nil
+    }
+
+    private static func meansUnavailable(_ error: PSQLError) -> Bool {
+        [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code)
+    }
+}
+
+/// The database did not answer in time or cannot be reached; the request may be retried.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the database is unavailable" }
 }

@@ -38,6 +38,7 @@ public struct DatabaseEndpoint: Sendable {
     }
 
     /// Runs `body` on a single connection that is closed afterwards (migrations, one-off commands).
+    @discardableResult
     public func withConnection<Result: Sendable>(
         logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {

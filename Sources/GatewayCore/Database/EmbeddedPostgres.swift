@@ -71,6 +71,11 @@ public final class EmbeddedPostgres: Sendable {
 
     /// Process id of this cluster's running postmaster, if one runs.
     public func runningServerPID() -> pid_t? {
+        Self.runningServerPID(clusterDirectory: clusterDirectory)
+    }
+
+    /// Reads `postmaster.pid` and checks the process is still that cluster's server.
+    public static func runningServerPID(clusterDirectory: String) -> pid_t? {
         guard let contents = try? String(contentsOfFile: clusterDirectory + "/postmaster.pid", encoding: .utf8),
             let firstLine = contents.split(separator: "\n").first, let pid = pid_t(firstLine)
         else { return nil }

@@ -10,47 +10,41 @@ public struct PolicyRepository: Sendable {
     }
 
     func latestNumber() async throws -> Int? {
-        let rows = try await database.client.query("SELECT max(version) FROM policy_versions", logger: database.logger)
-        for try await number in rows.decode(Int?.self) { return number }
-        return nil
+        let rows = try await database.query("SELECT max(version) FROM policy_versions")
+        return try rows.first?.decode(Int?.self) ?? nil
     }
 
     func version(_ number: Int) async throws -> PolicyVersion? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT version, published_at, markdown, html, headings::text, significant
             FROM policy_versions WHERE version = \(number)
-            """, logger: database.logger)
-        for try await (number, publishedAt, markdown, html, headings, significant) in rows.decode(
-            (Int, Date, String, String, String, Bool).self)
-        {
-            return PolicyVersion(
-                number: number, publishedAt: publishedAt, markdown: markdown, html: html,
-                headings: try JSONDecoder().decode([Heading].self, from: Data(headings.utf8)),
-                significant: significant)
-        }
-        return nil
+            """)
+        guard let row = rows.first else { return nil }
+        let (number, publishedAt, markdown, html, headings, significant) = try row.decode((Int, Date, String, String, String, Bool).self)
+        return PolicyVersion(
+            number: number, publishedAt: publishedAt, markdown: markdown, html: html,
+            headings: try JSONDecoder().decode([Heading].self, from: Data(headings.utf8)),
+            significant: significant)
     }
 
     func summaries() async throws -> [PolicyVersionSummary] {
-        let rows = try await database.client.query(
-            "SELECT version, published_at, significant FROM policy_versions ORDER BY version DESC", logger: database.logger)
-        var summaries: [PolicyVersionSummary] = []
-        for try await (number, publishedAt, significant) in rows.decode((Int, Date, Bool).self) {
-            summaries.append(PolicyVersionSummary(number: number, publishedAt: publishedAt, significant: significant))
+        let rows = try await database.query("SELECT version, published_at, significant FROM policy_versions ORDER BY version DESC")
+        return try rows.map { row in
+            let (number, publishedAt, significant) = try row.decode((Int, Date, Bool).self)
+            return PolicyVersionSummary(number: number, publishedAt: publishedAt, significant: significant)
         }
-        return summaries
     }
 
     /// Inserts version 1 unless any version exists; several nodes may try at once.
     func insertFirstVersion(markdown: String, rendered: RenderedMarkdown) async throws {
         let headings = String(decoding: try JSONEncoder().encode(rendered.headings), as: UTF8.self)
-        try await database.client.query(
+        _ = try await database.query(
             """
             INSERT INTO policy_versions (version, markdown, html, headings, significant)
             SELECT 1, \(markdown), \(rendered.html), \(headings)::jsonb, true
             WHERE NOT EXISTS (SELECT 1 FROM policy_versions)
             ON CONFLICT (version) DO NOTHING
-            """, logger: database.logger)
+            """)
     }
 }

@@ -1,3 +1,4 @@
+import GatewayCore
 import Hummingbird
 import Logging
 
@@ -27,6 +28,12 @@ public struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             for field in error.headers where field.name != .contentType && field.name != .contentLength {
                 response.headers.append(field)
             }
+            return response
+        } catch is DatabaseUnavailable {
+            context.logger.warning("Database unavailable")
+            var response = renderer.render(
+                ErrorPage.make(status: .serviceUnavailable, message: nil, chrome: renderer.chrome()), status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
             return response
         } catch let error as any HTTPResponseError where error.status.code < 500 {
             return renderer.render(ErrorPage.make(status: error.status, message: nil, chrome: renderer.chrome()), status: error.status)

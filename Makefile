@@ -1,0 +1,57 @@
+# OAG — the two commands a new machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+RUN_PACKAGES := libcmark-dev postgresql
+TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver
+VENV := .build-venv
+OAG := .build/debug/oag
+
+.PHONY: help run build test test-swift test-e2e lint format bench system-packages test-packages clean
+
+help:
+	@echo "make run    build and serve http://127.0.0.1:8080 on the embedded database"
+	@echo "make test   install what tests need and run every test"
+	@echo "make lint   check formatting (swift format)"
+	@echo "make bench  run the benchmarks under Benchmarks/"
+
+system-packages:
+	@Scripts/ensure-debian-packages.sh $(RUN_PACKAGES)
+
+test-packages:
+	@Scripts/ensure-debian-packages.sh $(TEST_PACKAGES)
+
+build: system-packages
+	$(SWIFT) build --product oag
+
+run: build
+	$(OAG) serve
+
+test: test-packages
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory test-swift test-e2e
+
+test-swift:
+	$(SWIFT) test --skip-build
+
+# Browser journeys and command-line checks against the real `oag` binary.
+test-e2e: $(VENV)/.installed
+	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q Tests/e2e
+
+$(VENV)/.installed: Tests/e2e/requirements.txt
+	python3 -m venv $(VENV) || { Scripts/ensure-debian-packages.sh python3-venv && python3 -m venv $(VENV); }
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+	touch $@
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+bench:
+	Benchmarks/privacy-page.sh
+
+clean:
+	rm -rf .build $(VENV)

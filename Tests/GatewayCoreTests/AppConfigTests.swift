@@ -1,0 +1,62 @@
+import Foundation
+import GatewayCore
+import Testing
+import TestSupport
+
+@Suite("Configuration from the environment")
+struct AppConfigTests {
+    let base = ["OAG_RESOURCES_DIR": TestDatabase.repositoryRoot]
+
+    func config(_ variables: [String: String]) throws(ConfigError) -> AppConfig {
+        try AppConfig.fromEnvironment(base.merging(variables) { $1 })
+    }
+
+    @Test func defaultsMatchTheDocumentedTable() throws {
+        let config = try config([:])
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 8080)
+        #expect(config.baseURL == "http://localhost:8080")
+        #expect(config.dataDirectory == "./.oag")
+        #expect(config.databaseURL == nil)
+        #expect(config.secureCookies == false)
+    }
+
+    @Test func theBaseURLFollowsThePortAndHTTPSTurnsOnSecureCookies() throws {
+        #expect(try config(["OAG_PORT": "9000"]).baseURL == "http://localhost:9000")
+        let https = try config(["OAG_BASE_URL": "https://console.example.com/"])
+        #expect(https.baseURL == "https://console.example.com")
+        #expect(https.secureCookies)
+        #expect(try config(["OAG_BASE_URL": "https://console.example.com", "OAG_SECURE_COOKIES": "false"]).secureCookies == false)
+    }
+
+    @Test func readsAnExternalDatabaseURL() throws {
+        let url = try #require(try config(["OAG_DATABASE_URL": "postgres://oag:p%40ss@db.internal:6432/console?sslmode=require"]).databaseURL)
+        #expect(url.host == "db.internal")
+        #expect(url.port == 6432)
+        #expect(url.username == "oag")
+        #expect(url.password == "p@ss")
+        #expect(url.database == "console")
+        #expect(url.tlsMode == .require)
+    }
+
+    @Test(arguments: [
+        ("OAG_PORT", "eighty"), ("OAG_PORT", "70000"), ("OAG_HOST", "bad host!"),
+        ("OAG_BASE_URL", "console.example.com"), ("OAG_BASE_URL", "ftp://example.com"),
+        ("OAG_DATABASE_URL", "mysql://x@y/z"), ("OAG_DATABASE_URL", "postgres://db.internal/oag"),
+        ("OAG_DATABASE_URL", "postgres://u@h/"), ("OAG_DATABASE_URL", "postgres://u@h/d?sslmode=maybe"),
+        ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"),
+        ("OAG_RESOURCES_DIR", "/nonexistent"),
+    ])
+    func aBadValueIsNamedInTheError(variable: String, value: String) {
+        #expect {
+            try config([variable: value])
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.variable == variable && !error.problem.isEmpty && !error.description.contains("\n")
+        }
+    }
+
+    @Test func emptyValuesCountAsUnset() throws {
+        #expect(try config(["OAG_PORT": "", "OAG_DATABASE_URL": " "]).port == 8080)
+    }
+}

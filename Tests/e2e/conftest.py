@@ -1,0 +1,103 @@
+"""Runs the real `oag` binary: each test gets its own data folder, port and embedded PostgreSQL."""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OAG_BIN = os.environ.get("OAG_BIN", str(REPO / ".build/debug/oag"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def postgres_pids(data_dir: Path) -> list[int]:
+    """Servers of the cluster in `data_dir`, found by their command line."""
+    needle = str(data_dir / "pg").encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"postgres") and needle in args:
+            pids.append(int(proc.name))
+    return pids
+
+
+class Server:
+    """One `oag serve` process with a data folder of its own."""
+
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir = data_dir
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = data_dir.parent / f"oag-{port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def environment(self, **extra: str) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OAG_")}
+        env.update(OAG_PORT=str(self.port), OAG_DATA_DIR=str(self.data_dir), OAG_RESOURCES_DIR=str(REPO))
+        env.update(extra)
+        return env
+
+    def start(self, timeout: float = 90) -> "Server":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([OAG_BIN, "serve"], env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"oag exited with {self.process.returncode}:\n{self.log()}")
+            if http_status(self.base_url + "/readyz") == 200:
+                return self
+            time.sleep(0.2)
+        raise AssertionError(f"oag was not ready within {timeout}s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="oag-e2e-") as directory:
+        path = Path(directory)
+        # The embedded server runs as the unprivileged postgres user when tests run as root.
+        path.chmod(0o755)
+        yield path
+
+
+@pytest.fixture
+def server(workdir):
+    server = Server(workdir / "data", free_port()).start()
+    yield server
+    if server.process and server.process.poll() is None:
+        assert server.stop() == 0
+    assert postgres_pids(server.data_dir) == [], "no postgres may outlive oag"

@@ -1,0 +1,75 @@
+"""The `oag` command line: help, configuration errors, migrate, and clean process lifecycles."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import OAG_BIN, REPO, Server, free_port, http_status, postgres_pids
+
+
+def run_oag(*args, env=None, timeout=120):
+    return subprocess.run([OAG_BIN, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_commands():
+    result = run_oag("--help")
+    assert result.returncode == 0
+    assert "serve" in result.stdout and "migrate" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("OAG_PORT", "not-a-port"),
+        ("OAG_BASE_URL", "example.com"),
+        ("OAG_DATABASE_URL", "mysql://user@host/db"),
+        ("OAG_SECURE_COOKIES", "maybe"),
+    ],
+)
+def test_a_bad_setting_exits_2_with_one_line_naming_it(workdir, variable, value):
+    env = Server(workdir / "data", free_port()).environment(**{variable: value})
+    result = run_oag("serve", env=env, timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert not (workdir / "data").exists(), "nothing was started"
+
+
+def test_migrate_applies_once_then_reports_up_to_date(workdir):
+    env = Server(workdir / "data", free_port()).environment()
+    first = run_oag("migrate", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "Applied" in first.stdout and "policy_versions" in first.stdout
+    second = run_oag("migrate", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    assert postgres_pids(workdir / "data") == []
+
+
+def test_sigterm_stops_the_server_and_its_database(server):
+    assert postgres_pids(server.data_dir), "the embedded database runs while oag serves"
+    assert server.stop(signal.SIGTERM) == 0
+    assert postgres_pids(server.data_dir) == []
+
+
+def test_sigint_stops_cleanly_too(server):
+    assert server.stop(signal.SIGINT) == 0
+    assert postgres_pids(server.data_dir) == []
+
+
+def test_after_oag_is_killed_a_new_start_takes_over_the_leftover_database(workdir):
+    first = Server(workdir / "data", free_port()).start()
+    orphans = postgres_pids(first.data_dir)
+    first.stop(signal.SIGKILL)
+    assert postgres_pids(first.data_dir) == orphans, "SIGKILL gives oag no chance to stop its database"
+
+    second = Server(workdir / "data", free_port()).start()
+    assert http_status(second.base_url + "/privacy") == 200
+    assert second.stop() == 0
+    deadline = time.monotonic() + 10
+    while postgres_pids(workdir / "data") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert postgres_pids(workdir / "data") == []
