@@ -26,6 +26,7 @@ build: system-packages
 	$(SWIFT) build --product oag
 
 run: build
+	$(OAG) demo seed
 	$(OAG) serve
 
 test: test-packages

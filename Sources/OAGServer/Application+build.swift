@@ -16,35 +16,61 @@ public func buildApplication(
     let migrator = try Migrator(directory: resources + "/Migrations", logger: logger)
     let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
-    let policies = PolicyService(repository: PolicyRepository(database: database))
-    let renderer = try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public")
-
-    let router = Router(context: ConsoleRequestContext.self)
-    router.addMiddleware {
-        RequestLogMiddleware()
-        MetricsMiddleware()
-        SecurityHeadersMiddleware(strictTransportSecurity: config.usesHTTPS)
-        ErrorPageMiddleware(renderer: renderer, apiPrefix: GatewayRoutes.pathPrefix)
-        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize)
-        FileMiddleware(
-            resources + "/Public",
-            cacheControl: .init([(.init(type: .any), [.public, .maxAge(86400)])]),
-            logger: logger)
-    }
-    HealthRoutes(database: database, metrics: Observability.metricsRegistry).addRoutes(to: router)
-    ConsoleRoutes(renderer: renderer, policies: policies).addRoutes(to: router)
-    GatewayRoutes().addRoutes(to: router)
+    let services = try await makeConsoleServices(config: config, database: database, logger: logger)
+    let router = buildRouter(config: config, services: services, database: database, logger: logger)
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-        services: [client],
+        services: [client, MaintenanceService(sessions: services.sessions, throttle: LoginThrottle(database: database), logger: logger)],
         logger: logger)
     app.beforeServerStarts {
         _ = try await settings.owner.withConnection(logger: logger) { owner in
             try await migrator.migrate(owner, appRole: settings.appRole)
         }
-        try await policies.publishInitialVersionIfNone(markdownFile: resources + "/Content/privacy-policy.md")
+        try await services.policies.publishInitialVersionIfNone(markdownFile: resources + "/Content/privacy-policy.md")
     }
     return app
+}
+
+/// The core services the console uses, on one pool.
+public func makeConsoleServices(config: AppConfig, database: Database, logger: Logger) async throws -> ConsoleServices {
+    let resources = config.resourcesDirectory
+    let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
+    let memberships = MembershipService(database: database, baseURL: config.baseURL)
+    let hasher = PasswordHasher()
+    return ConsoleServices(
+        renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
+        cookies: CookieSettings(secure: config.secureCookies),
+        policies: PolicyService(repository: PolicyRepository(database: database)),
+        accounts: AccountService(database: database, throttle: LoginThrottle(database: database), hasher: hasher),
+        memberships: memberships,
+        sessions: sessions,
+        audit: AuditLog(database: database),
+        hasher: hasher,
+        logsInvitationLinks: !config.usesHTTPS,
+        logger: logger)
+}
+
+/// Every route of the app behind the shared middleware; tests read its route list.
+public func buildRouter(config: AppConfig, services: ConsoleServices, database: Database, logger: Logger) -> Router<ConsoleRequestContext> {
+    let router = Router(context: ConsoleRequestContext.self)
+    let identities = IdentityResolver(sessions: services.sessions, users: services.accounts.users, memberships: services.memberships)
+    router.addMiddleware {
+        RequestLogMiddleware()
+        MetricsMiddleware()
+        SecurityHeadersMiddleware(strictTransportSecurity: config.usesHTTPS)
+        ErrorPageMiddleware(renderer: services.renderer, apiPrefix: GatewayRoutes.pathPrefix)
+        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize)
+        FileMiddleware(
+            config.resourcesDirectory + "/Public",
+            cacheControl: .init([(.init(type: .any), [.public, .maxAge(86400)])]),
+            logger: logger)
+        SessionMiddleware(identities: identities, cookies: services.cookies, apiPrefix: GatewayRoutes.pathPrefix)
+        CSRFMiddleware(baseURL: config.baseURL, apiPrefix: GatewayRoutes.pathPrefix)
+    }
+    HealthRoutes(database: database, metrics: Observability.metricsRegistry).addRoutes(to: router)
+    ConsoleRoutes(services: services).addRoutes(to: router)
+    GatewayRoutes().addRoutes(to: router)
+    return router
 }

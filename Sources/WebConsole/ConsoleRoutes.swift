@@ -1,18 +1,29 @@
 import GatewayCore
 import Hummingbird
 
-/// The console's routes, registered in one place.
+/// The console's routes, registered in one place, grouped by who may enter.
 public struct ConsoleRoutes: Sendable {
-    let renderer: PageRenderer
-    let policies: PolicyService
+    let services: ConsoleServices
 
-    public init(renderer: PageRenderer, policies: PolicyService) {
-        self.renderer = renderer
-        self.policies = policies
+    public init(services: ConsoleServices) {
+        self.services = services
     }
 
     public func addRoutes(to router: Router<ConsoleRequestContext>) {
-        router.get("/") { _, _ in Response.redirect(to: SitePaths.privacy) }
-        PrivacyController(renderer: renderer, policies: policies).addRoutes(to: router.group())
+        router.get(RouterPath(SitePaths.home)) { _, context in
+            Response.redirect(to: context.identity == nil ? SitePaths.privacy : SitePaths.dashboard)
+        }
+        let everyone = router.group()
+        PrivacyController(renderer: services.renderer, policies: services.policies).addRoutes(to: everyone)
+        AuthController(services: services).addRoutes(to: everyone)
+        InvitationController(services: services).addRoutes(to: everyone)
+
+        AccountController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.signedIn)))
+
+        let members = router.group().add(middleware: AccessMiddleware(.member))
+        DashboardController(services: services).addRoutes(to: members)
+        MembersController(services: services).addRoutes(to: members)
+
+        AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }
 }

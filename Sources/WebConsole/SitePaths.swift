@@ -1,6 +1,34 @@
+import Foundation
+
 /// Every URL of the console, in one place.
 public enum SitePaths {
+    public static let home = "/"
     public static let privacy = "/privacy"
     public static let privacyVersions = "/privacy/versions"
     public static func privacyVersion(_ number: Int) -> String { "/privacy/versions/\(number)" }
+
+    public static let signUp = "/signup"
+    public static let logIn = "/login"
+    public static let logOut = "/logout"
+    public static let dashboard = "/dashboard"
+    public static let account = "/account"
+    public static let accountPassword = "/account/password"
+
+    public static let switchCompany = "/company/switch"
+    public static let members = "/company/members"
+    public static let invitations = "/company/invitations"
+    public static func memberRole(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/role" }
+    public static func memberRemoval(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/remove" }
+    public static let audit = "/company/audit"
+    public static func invitation(_ token: String) -> String { "/invitations/\(token)" }
+
+    public static let admin = "/admin"
+
+    /// Where to go after signing in: only a path on this site, never another origin.
+    public static func safeNext(_ candidate: String?) -> String {
+        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"), !candidate.contains("\\"),
+            !candidate.contains("\n"), !candidate.contains("\r"), candidate.count < 512
+        else { return dashboard }
+        return candidate
+    }
 }

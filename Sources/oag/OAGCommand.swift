@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import Logging
+import PostgresNIO
 
 @main
 struct OAGCommand: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct OAGCommand: AsyncParsableCommand {
         commandName: "oag",
         abstract: "Omra AI Gateway: the admin console and OpenAI-compatible gateway.",
         discussion: "Configuration comes from OAG_* environment variables; see README.md.",
-        subcommands: [Serve.self, Migrate.self]
+        subcommands: [Serve.self, Migrate.self, Admin.self, Demo.self]
     )
 }
 
@@ -48,4 +49,30 @@ func withDatabase(config: AppConfig, logger: Logger, _ body: (DatabaseSettings) 
         throw ExitCode.failure
     }
     try await launcher.stop()
+}
+
+/// For one-off commands: a migrated database and a running pool on the app role.
+func withMigratedDatabase(
+    config: AppConfig, logger: Logger, _ body: @escaping @Sendable (Database) async throws -> Void
+) async throws {
+    try await withDatabase(config: config, logger: logger) { settings in
+        let migrator = try Migrator(directory: config.resourcesDirectory + "/Migrations", logger: logger)
+        try await settings.owner.withConnection(logger: logger) { connection in
+            try await migrator.migrate(connection, appRole: settings.appRole)
+        }
+        let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(Database(client: client, logger: logger))
+        }
+    }
+}
+
+/// Prints field errors the way a form shows them, one per line, and fails.
+func report(_ errors: FieldErrors) -> ExitCode {
+    for (field, message) in errors.messages.sorted(by: { $0.key < $1.key }) {
+        FileHandle.standardError.write(Data("oag: \(field): \(message)\n".utf8))
+    }
+    return ExitCode(1)
 }

@@ -11,9 +11,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 REPO = Path(__file__).resolve().parents[2]
 OAG_BIN = os.environ.get("OAG_BIN", str(REPO / ".build/debug/oag"))
+SCREENSHOTS = Path(os.environ.get("OAG_SCREENSHOTS", REPO / ".build/screenshots"))
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def free_port() -> int:
@@ -55,6 +60,9 @@ class Server:
         self.data_dir = data_dir
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
+        # The console's public address (the default OAG_BASE_URL). Forms must be posted from this
+        # origin: the CSRF check refuses an Origin of http://127.0.0.1:PORT, and invitation links use it.
+        self.public_url = f"http://localhost:{port}"
         self.log_path = data_dir.parent / f"oag-{port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -101,3 +109,44 @@ def server(workdir):
     if server.process and server.process.poll() is None:
         assert server.stop() == 0
     assert postgres_pids(server.data_dir) == [], "no postgres may outlive oag"
+
+
+def new_browser(width: int = 1366, height: int = 900) -> webdriver.Chrome:
+    """Headless Chromium with a profile (cookies, storage) of its own."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def open_browser():
+    """Factory: every call opens another independent browser session; all are closed after the test."""
+    drivers = []
+
+    def open_one(**size) -> webdriver.Chrome:
+        drivers.append(new_browser(**size))
+        return drivers[-1]
+
+    yield open_one
+    for driver in drivers:
+        driver.quit()
+
+
+@pytest.fixture
+def browser(open_browser):
+    return open_browser()
+
+
+def console_errors(browser):
+    """Errors the page raised, CSP violations and failed loads among them."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def screenshot(browser, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))

@@ -1,42 +1,11 @@
 """The public privacy pages in real headless Chromium, at desktop and phone widths."""
 
-import os
-from pathlib import Path
-
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import REPO
-
-SCREENSHOTS = Path(os.environ.get("OAG_SCREENSHOTS", REPO / ".build/screenshots"))
-
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-
-
-def console_errors(browser):
-    """Errors the page raised, CSP violations and failed loads among them."""
-    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-
-
-def screenshot(browser, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+from conftest import console_errors, screenshot
 
 
 def test_the_policy_reads_well_and_its_contents_lead_to_sections(server, browser):

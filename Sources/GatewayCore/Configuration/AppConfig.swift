@@ -13,6 +13,7 @@ public struct AppConfig: Sendable {
     /// An external server; `nil` means the embedded PostgreSQL in `dataDirectory`.
     public var databaseURL: DatabaseURL?
     public var secureCookies: Bool
+    public var sessionLifetime: SessionLifetime
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -25,6 +26,7 @@ public struct AppConfig: Sendable {
         resourcesDirectory: String = FileManager.default.currentDirectoryPath,
         databaseURL: DatabaseURL? = nil,
         secureCookies: Bool? = nil,
+        sessionLifetime: SessionLifetime = SessionLifetime(),
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -34,6 +36,7 @@ public struct AppConfig: Sendable {
         self.resourcesDirectory = resourcesDirectory
         self.databaseURL = databaseURL
         self.secureCookies = secureCookies ?? self.baseURL.hasPrefix("https://")
+        self.sessionLifetime = sessionLifetime
         self.logLevel = logLevel
     }
 
@@ -60,6 +63,9 @@ public struct AppConfig: Sendable {
             resourcesDirectory: resources,
             databaseURL: try reader.databaseURL("OAG_DATABASE_URL"),
             secureCookies: try reader.bool("OAG_SECURE_COOKIES"),
+            sessionLifetime: SessionLifetime(
+                idleTimeout: .seconds(60 * (try reader.positiveInteger("OAG_SESSION_IDLE_MINUTES", maximum: 24 * 60) ?? 30)),
+                absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
     }
@@ -95,6 +101,14 @@ struct EnvironmentReader {
         guard let raw = string(name) else { return nil }
         guard let value = Int(raw), (1...65535).contains(value) else {
             throw ConfigError(variable: name, problem: "expected a port number from 1 to 65535, got \"\(raw)\"")
+        }
+        return value
+    }
+
+    func positiveInteger(_ name: String, maximum: Int) throws(ConfigError) -> Int? {
+        guard let raw = string(name) else { return nil }
+        guard let value = Int(raw), (1...maximum).contains(value) else {
+            throw ConfigError(variable: name, problem: "expected a whole number from 1 to \(maximum), got \"\(raw)\"")
         }
         return value
     }

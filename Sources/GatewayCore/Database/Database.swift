@@ -17,11 +17,17 @@ public struct Database: Sendable {
     }
 
     /// Runs one statement and returns its rows.
+    @discardableResult
     public func query(_ query: PostgresQuery, deadline: Duration = Database.defaultDeadline) async throws -> [PostgresRow] {
-        try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
+        try await withDeadline(deadline) { try await client.query(query, logger: logger).collect() }
+    }
+
+    /// Runs `work`, turning connection failures and a missed deadline into `DatabaseUnavailable`.
+    func withDeadline<Result: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 do {
-                    return try await client.query(query, logger: logger).collect()
+                    return try await work()
                 } catch let error as PSQLError where Self.meansUnavailable(error) {
                     throw DatabaseUnavailable()
                 }
@@ -31,8 +37,8 @@ public struct Database: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let rows = try await group.next() ?? nil else { throw DatabaseUnavailable() }
-            return rows
+            guard let result = try await group.next() ?? nil else { throw DatabaseUnavailable() }
+            return result
         }
     }
 

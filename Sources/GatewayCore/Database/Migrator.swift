@@ -163,6 +163,7 @@ public struct Migrator: Sendable {
             "GRANT USAGE ON SCHEMA public TO \(role)",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)",
             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO \(role)",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO \(role)",
             "REVOKE ALL ON schema_migrations FROM \(role)",
         ] {
             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

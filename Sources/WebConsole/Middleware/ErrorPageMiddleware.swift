@@ -23,24 +23,31 @@ public struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            var response = renderer.render(
-                ErrorPage.make(status: error.status, message: error.body, chrome: renderer.chrome()), status: error.status)
+            var response = page(error.status, error.body)
             for field in error.headers where field.name != .contentType && field.name != .contentLength {
                 response.headers.append(field)
             }
             return response
+        } catch let denied as AccessDenied {
+            return page(.forbidden, denied.reason)
+        } catch is NotFound {
+            return page(.notFound, nil)
+        } catch let errors as FieldErrors {
+            return page(.badRequest, errors.messages.values.sorted().joined(separator: " "))
         } catch is DatabaseUnavailable {
             context.logger.warning("Database unavailable")
-            var response = renderer.render(
-                ErrorPage.make(status: .serviceUnavailable, message: nil, chrome: renderer.chrome()), status: .serviceUnavailable)
+            var response = page(.serviceUnavailable, nil)
             response.headers[.retryAfter] = "5"
             return response
         } catch let error as any HTTPResponseError where error.status.code < 500 {
-            return renderer.render(ErrorPage.make(status: error.status, message: nil, chrome: renderer.chrome()), status: error.status)
+            return page(error.status, nil)
         } catch {
             context.logger.error("Unhandled error", metadata: ["error": "\(error)"])
-            return renderer.render(
-                ErrorPage.make(status: .internalServerError, message: nil, chrome: renderer.chrome()), status: .internalServerError)
+            return page(.internalServerError, nil)
         }
+    }
+
+    private func page(_ status: HTTPResponse.Status, _ message: String?) -> Response {
+        renderer.render(ErrorPage.make(status: status, message: message, chrome: renderer.neutralChrome()), status: status)
     }
 }

@@ -1,4 +1,3 @@
-import HTTPTypes
 import Hummingbird
 
 /// Headers every response carries, error pages and static files included.
@@ -35,11 +34,4 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
         }
         return response
     }
-}
-
-extension HTTPField.Name {
-    static let xFrameOptions = Self("X-Frame-Options")!
-    static let referrerPolicy = Self("Referrer-Policy")!
-    static let permissionsPolicy = Self("Permissions-Policy")!
-    static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
 }

@@ -16,11 +16,13 @@ struct PrivacyController {
         guard let policy = try await policies.current() else {
             throw HTTPError(.notFound, message: "No privacy policy has been published yet.")
         }
-        return renderer.render(PolicyPage.make(policy, currentVersion: policy.number, chrome: chrome()))
+        return renderer.renderShared(key: "policy-\(policy.number)-current", context: context) {
+            PolicyPage.make(policy, currentVersion: policy.number, chrome: renderer.chrome(context, path: SitePaths.privacy))
+        }
     }
 
     @Sendable func versions(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
-        renderer.render(PolicyVersionsPage.make(try await policies.versions(), chrome: chrome()))
+        renderer.render(PolicyVersionsPage.make(try await policies.versions(), chrome: renderer.chrome(context, path: SitePaths.privacy)))
     }
 
     @Sendable func version(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
@@ -29,10 +31,8 @@ struct PrivacyController {
         else {
             throw HTTPError(.notFound, message: "There is no privacy policy version at this address.")
         }
-        return renderer.render(PolicyPage.make(policy, currentVersion: current.number, chrome: chrome()))
-    }
-
-    private func chrome() -> PageChrome {
-        renderer.chrome().highlighting(SitePaths.privacy)
+        return renderer.renderShared(key: "policy-\(policy.number)-of-\(current.number)", context: context) {
+            PolicyPage.make(policy, currentVersion: current.number, chrome: renderer.chrome(context, path: SitePaths.privacy))
+        }
     }
 }

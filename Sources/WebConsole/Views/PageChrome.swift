@@ -1,43 +1,78 @@
-/// What the layout shows around every page: navigation, flash messages, asset version.
+import GatewayCore
+
+/// What the layout shows around every page: navigation, account menu, flash messages.
 public struct PageChrome: Sendable {
-    public struct NavigationLink: Sendable {
+    struct NavigationLink: Sendable {
         var label: String
         var href: String
         var isCurrent: Bool
     }
 
-    public struct Flash: Sendable {
-        enum Kind: String, Sendable { case success, error, info }
-        var kind: Kind
+    struct FlashView: Sendable {
+        var kind: String
         var message: String
-        /// Errors are announced at once by screen readers (role="alert"); stored, as templates read stored fields.
+        /// Errors are announced at once by screen readers (role="alert").
         var isError: Bool
+    }
 
-        init(kind: Kind, message: String) {
-            self.kind = kind
-            self.message = message
-            self.isError = kind == .error
-        }
+    struct CompanyOption: Sendable {
+        var id: String
+        var name: String
+        var isActive: Bool
+    }
+
+    /// The signed-in part of the header: who, which company, sign out.
+    struct AccountMenu: Sendable {
+        var userName: String
+        var companyName: String?
+        var roleLabel: String?
+        /// Offered only when the user belongs to more than one company.
+        var otherCompanies: [CompanyOption]
+        var hasOtherCompanies: Bool
     }
 
     var assetVersion: String
     var navigation: [NavigationLink]
-    var flashes: [Flash]
+    var flashes: [FlashView]
+    var csrfToken: String
+    var account: AccountMenu?
+    var isSignedOut: Bool
 
-    init(assetVersion: String, navigation: [NavigationLink] = [], flashes: [Flash] = []) {
-        self.assetVersion = assetVersion
-        self.navigation = navigation
-        self.flashes = flashes
-    }
-
-    /// Marks the navigation entry that leads to `path` (or a page under it) as current.
-    func highlighting(_ path: String) -> PageChrome {
-        var copy = self
-        copy.navigation = navigation.map { link in
-            var link = link
-            link.isCurrent = path == link.href || path.hasPrefix(link.href + "/")
-            return link
+    static func make(assetVersion: String, context: ConsoleRequestContext?, path: String) -> PageChrome {
+        let identity = context?.identity
+        var links: [NavigationLink] = []
+        if let identity {
+            if let tenant = identity.tenant {
+                links.append(.init(label: "Dashboard", href: SitePaths.dashboard, isCurrent: false))
+                if AccessPolicy.allows(tenant.role, .viewMembers) {
+                    links.append(.init(label: "Members", href: SitePaths.members, isCurrent: false))
+                }
+                if AccessPolicy.allows(tenant.role, .viewAuditLog) {
+                    links.append(.init(label: "Audit log", href: SitePaths.audit, isCurrent: false))
+                }
+            }
+            links.append(.init(label: "Account", href: SitePaths.account, isCurrent: false))
+            if identity.user.isOperator {
+                links.append(.init(label: "Operator", href: SitePaths.admin, isCurrent: false))
+            }
         }
-        return copy
+        for index in links.indices {
+            links[index].isCurrent = path == links[index].href || path.hasPrefix(links[index].href + "/")
+        }
+        let others = (identity?.memberships ?? []).filter { $0.companyID != identity?.tenant?.companyID }.map {
+            CompanyOption(id: $0.companyID.uuidString, name: $0.companyName, isActive: false)
+        }
+        return PageChrome(
+            assetVersion: assetVersion,
+            navigation: links,
+            flashes: context?.flash.map { [FlashView(kind: $0.isError ? "error" : "success", message: $0.message, isError: $0.isError)] } ?? [],
+            csrfToken: context?.csrfToken ?? "",
+            account: identity.map {
+                AccountMenu(
+                    userName: $0.user.name, companyName: $0.tenant?.companyName, roleLabel: $0.tenant?.role.label,
+                    otherCompanies: others, hasOtherCompanies: !others.isEmpty)
+            },
+            isSignedOut: context != nil && identity == nil
+        )
     }
 }

@@ -12,10 +12,14 @@ public protocol ConsolePage: Sendable {
 /// Loads the templates once at start and turns page models into HTML responses.
 public struct PageRenderer: Sendable {
     /// Every page type, so that a missing template stops the app at start, not on a request.
-    static let pageTypes: [any ConsolePage.Type] = [PolicyPage.self, PolicyVersionsPage.self, ErrorPage.self]
+    static let pageTypes: [any ConsolePage.Type] = [
+        PolicyPage.self, PolicyVersionsPage.self, ErrorPage.self, SignUpPage.self, LogInPage.self, AccountPage.self, DashboardPage.self,
+        MembersPage.self, AuditPage.self, InvitationPage.self, AdminPage.self,
+    ]
 
     let library: MustacheLibrary
     let assetVersion: String
+    private let sharedPages = RenderedPageCache()
 
     public struct MissingTemplates: Error, CustomStringConvertible {
         public var names: [String]
@@ -30,19 +34,29 @@ public struct PageRenderer: Sendable {
         self.assetVersion = try Self.fingerprint(of: publicDirectory)
     }
 
-    /// The layout's site-wide part for this request.
-    public func chrome() -> PageChrome {
-        PageChrome(
-            assetVersion: assetVersion,
-            navigation: [.init(label: "Privacy", href: SitePaths.privacy, isCurrent: false)])
+    /// The layout around a page of this request, for `path` (the current navigation entry).
+    public func chrome(_ context: ConsoleRequestContext, path: String) -> PageChrome {
+        PageChrome.make(assetVersion: assetVersion, context: context, path: path)
+    }
+
+    /// The layout for error pages, which may be rendered before the visitor is known.
+    public func neutralChrome() -> PageChrome {
+        PageChrome.make(assetVersion: assetVersion, context: nil, path: "")
     }
 
     public func render<Page: ConsolePage>(_ page: Page, status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(page, withTemplate: Page.template) ?? ""
-        return Response(
-            status: status,
-            headers: [.contentType: "text/html; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+        htmlResponse(ByteBuffer(string: library.render(page, withTemplate: Page.template) ?? ""), status: status)
+    }
+
+    /// Renders a page that looks the same to every anonymous visitor once, then serves the stored bytes.
+    /// Anyone signed in, or with a message pending, gets it rendered for them.
+    func renderShared<Page: ConsolePage>(key: String, context: ConsoleRequestContext, _ makePage: () -> Page) -> Response {
+        guard context.identity == nil, context.flash == nil else { return render(makePage()) }
+        return htmlResponse(sharedPages.page(key) { ByteBuffer(string: library.render(makePage(), withTemplate: Page.template) ?? "") })
+    }
+
+    private func htmlResponse(_ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     /// A short hash of every file under `Public/`, appended to asset URLs so browsers may cache them for long.

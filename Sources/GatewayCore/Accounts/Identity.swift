@@ -1,0 +1,45 @@
+import Foundation
+
+/// Who is signed in on this request, and in which company they act.
+public struct Identity: Sendable {
+    public var user: User
+    public var session: Session
+    public var memberships: [Membership]
+    /// Nil for a user without a company (a platform operator, or a member who was removed).
+    public var tenant: Tenant?
+}
+
+/// Turns a session cookie into an `Identity`, once per request.
+public struct IdentityResolver: Sendable {
+    let sessions: SessionStore
+    let users: UserRepository
+    let memberships: MembershipService
+
+    public init(sessions: SessionStore, users: UserRepository, memberships: MembershipService) {
+        self.sessions = sessions
+        self.users = users
+        self.memberships = memberships
+    }
+
+    public func resolve(token: String) async throws -> Identity? {
+        guard let session = try await sessions.resolve(SecretToken(token)), let user = try await users.find(id: session.userID) else {
+            return nil
+        }
+        let all = try await memberships.memberships(of: user.id)
+        // The active company must still be one of the user's; otherwise fall back to their first.
+        let active = all.first { $0.companyID == session.activeCompanyID } ?? all.first
+        let tenant = active.map { Tenant(companyID: $0.companyID, companyName: $0.companyName, userID: user.id, role: $0.role) }
+        return Identity(user: user, session: session, memberships: all, tenant: tenant)
+    }
+}
+
+extension MembershipService {
+    /// Platform-wide company list for operators.
+    public func allCompanies(for user: User) async throws -> [(company: Company, memberCount: Int)] {
+        guard user.isOperator else { throw AccessDenied("Only platform operators may do this.") }
+        return try await database.query("SELECT company_id, company_name, created_at, member_count FROM platform_companies()").map { row in
+            let (id, name, createdAt, count) = try row.decode((UUID, String, Date, Int).self)
+            return (Company(id: id, name: name, createdAt: createdAt), count)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import GatewayCore
+import Logging
+import ServiceLifecycle
+
+/// Periodic clean-up on every node: expired sessions and old sign-in failures.
+/// The deletes are idempotent, so several nodes doing it at once is harmless.
+struct MaintenanceService: Service {
+    let sessions: SessionStore
+    let throttle: LoginThrottle
+    let logger: Logger
+    var interval: Duration = .seconds(600)
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let ended = try await sessions.purgeExpired()
+                try await throttle.purgeExpired()
+                if ended > 0 { logger.info("Purged expired sessions", metadata: ["count": "\(ended)"]) }
+            } catch {
+                logger.warning("Maintenance pass failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import GatewayCore
+import Hummingbird
+
+/// Sign-up, sign-in and sign-out.
+struct AuthController {
+    let services: ConsoleServices
+
+    func addRoutes(to group: RouterGroup<ConsoleRequestContext>) {
+        group.get(RouterPath(SitePaths.signUp), use: signUpForm)
+        group.post(RouterPath(SitePaths.signUp), use: signUp)
+        group.get(RouterPath(SitePaths.logIn), use: logInForm)
+        group.post(RouterPath(SitePaths.logIn), use: logIn)
+        group.post(RouterPath(SitePaths.logOut), use: logOut)
+    }
+
+    @Sendable func signUpForm(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        if context.identity != nil { return .redirect(to: SitePaths.dashboard) }
+        return services.renderer.render(SignUpPage.make(chrome: chrome(context, SitePaths.signUp)))
+    }
+
+    @Sendable func signUp(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let form = context.form
+        let input = SignUpForm(
+            email: form.text("email"), password: form.text("password"), name: form.text("name"), companyName: form.text("company_name"))
+        do {
+            let (user, companyID) = try await services.accounts.signUp(input, ip: context.clientIP)
+            let cookie = try await services.startSession(for: user.id, company: companyID, replacing: context.identity?.session, ip: context.clientIP)
+            var response = Response.redirect(to: SitePaths.dashboard, flash: .welcome, cookies: services.cookies)
+            response.setCookie(cookie)
+            return response
+        } catch let errors as FieldErrors {
+            return services.renderer.render(
+                SignUpPage.make(form: form, errors: errors, chrome: chrome(context, SitePaths.signUp)), status: .unprocessableContent)
+        }
+    }
+
+    @Sendable func logInForm(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let next = request.uri.queryParameters.get("next")
+        if context.identity != nil { return .redirect(to: SitePaths.safeNext(next)) }
+        return services.renderer.render(LogInPage.make(next: next, chrome: chrome(context, SitePaths.logIn)))
+    }
+
+    @Sendable func logIn(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let email = context.form.text("email")
+        let next = context.form["next"]
+        switch try await services.accounts.signIn(email: email, password: context.form.text("password"), ip: context.clientIP) {
+        case .signedIn(let user):
+            let company = try await services.memberships.memberships(of: user.id).first?.companyID
+            let cookie = try await services.startSession(for: user.id, company: company, replacing: context.identity?.session, ip: context.clientIP)
+            let destination = company == nil && user.isOperator ? SitePaths.admin : SitePaths.safeNext(next)
+            var response = Response.redirect(to: destination, flash: .signedIn, cookies: services.cookies)
+            response.setCookie(cookie)
+            return response
+        case .invalid:
+            return services.renderer.render(
+                LogInPage.make(email: email, next: next, error: "The email or password is not right.", chrome: chrome(context, SitePaths.logIn)),
+                status: .unauthorized)
+        case .throttled(let seconds):
+            let minutes = max(1, (seconds + 59) / 60)
+            var response = services.renderer.render(
+                LogInPage.make(
+                    email: email, next: next,
+                    error: "Too many failed sign-ins. Wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.",
+                    chrome: chrome(context, SitePaths.logIn)),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
+    }
+
+    @Sendable func logOut(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        if let session = context.identity?.session { try await services.sessions.end(tokenHash: session.tokenHash) }
+        var response = Response.redirect(to: SitePaths.logIn, flash: .signedOut, cookies: services.cookies)
+        response.setCookie(services.cookies.expired(services.cookies.sessionName))
+        return response
+    }
+
+    private func chrome(_ context: ConsoleRequestContext, _ path: String) -> PageChrome {
+        services.renderer.chrome(context, path: path)
+    }
+}

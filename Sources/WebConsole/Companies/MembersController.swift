@@ -1,0 +1,88 @@
+import Foundation
+import GatewayCore
+import Hummingbird
+
+/// Members, roles and invitations of the active company; the audit log.
+/// Role checks happen in GatewayCore (AccessPolicy): too low a role is a 403 from there.
+struct MembersController {
+    let services: ConsoleServices
+
+    func addRoutes(to group: RouterGroup<ConsoleRequestContext>) {
+        group.get(RouterPath(SitePaths.members), use: list)
+        group.post(RouterPath(SitePaths.invitations), use: invite)
+        group.post("/company/members/:id/role", use: changeRole)
+        group.post("/company/members/:id/remove", use: remove)
+        group.get(RouterPath(SitePaths.audit), use: auditLog)
+    }
+
+    @Sendable func list(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        try await page(context)
+    }
+
+    @Sendable func invite(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        do {
+            let link = try await services.memberships.invite(
+                email: context.form.text("email"), role: context.form.text("role"), by: tenant, ip: context.clientIP)
+            if services.logsInvitationLinks {
+                services.logger.notice("Invitation link (development only; no mailer is configured): \(link)")
+            }
+            return try await page(context, createdLink: link, createdFor: EmailAddress(context.form.text("email"))?.value)
+        } catch let errors as FieldErrors {
+            return try await page(context, form: context.form, errors: errors, status: .unprocessableContent)
+        }
+    }
+
+    @Sendable func changeRole(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        do {
+            try await services.memberships.changeRole(of: try memberID(context), to: context.form.text("role"), by: tenant, ip: context.clientIP)
+            return .redirect(to: SitePaths.members, flash: .roleChanged, cookies: services.cookies)
+        } catch is LastOwner {
+            return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)
+        }
+    }
+
+    @Sendable func remove(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        do {
+            try await services.memberships.remove(try memberID(context), by: tenant, ip: context.clientIP)
+            return .redirect(to: SitePaths.members, flash: .memberRemoved, cookies: services.cookies)
+        } catch is LastOwner {
+            return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)
+        }
+    }
+
+    @Sendable func auditLog(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        let query = request.uri.queryParameters
+        var before: (Date, UUID)?
+        if let seconds = query.get("before", as: Double.self), let id = query.get("id", as: UUID.self) {
+            before = (Date(timeIntervalSince1970: seconds), id)
+        }
+        let pageSize = 50
+        let events = try await services.audit.events(for: tenant, before: before, limit: pageSize)
+        return services.renderer.render(
+            AuditPage.make(events: events, pageSize: pageSize, chrome: services.renderer.chrome(context, path: SitePaths.audit)))
+    }
+
+    /// A malformed id is simply a member that does not exist here.
+    private func memberID(_ context: ConsoleRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id", as: UUID.self) else { throw NotFound() }
+        return id
+    }
+
+    private func page(
+        _ context: ConsoleRequestContext, form: FormFields = FormFields(), errors: FieldErrors = FieldErrors(), createdLink: String? = nil,
+        createdFor: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let tenant = try context.tenant()
+        async let members = services.memberships.members(of: tenant)
+        async let invitations = services.memberships.pendingInvitations(of: tenant)
+        return services.renderer.render(
+            MembersPage.make(
+                tenant: tenant, members: try await members, invitations: try await invitations, form: form, errors: errors,
+                createdLink: createdLink, createdFor: createdFor, chrome: services.renderer.chrome(context, path: SitePaths.members)),
+            status: status)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import GatewayCore
+import Hummingbird
+import Logging
+
+/// What the console's controllers need, built once by `buildApplication`.
+public struct ConsoleServices: Sendable {
+    public var renderer: PageRenderer
+    public var cookies: CookieSettings
+    public var policies: PolicyService
+    public var accounts: AccountService
+    public var memberships: MembershipService
+    public var sessions: SessionStore
+    public var audit: AuditLog
+    public var hasher: PasswordHasher
+    /// Invitation links are written to the log only in development (plain http), where no mailer exists.
+    public var logsInvitationLinks: Bool
+    public var logger: Logger
+
+    public init(
+        renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
+        sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, logsInvitationLinks: Bool, logger: Logger
+    ) {
+        self.renderer = renderer
+        self.cookies = cookies
+        self.policies = policies
+        self.accounts = accounts
+        self.memberships = memberships
+        self.sessions = sessions
+        self.audit = audit
+        self.hasher = hasher
+        self.logsInvitationLinks = logsInvitationLinks
+        self.logger = logger
+    }
+
+    /// Starts a fresh session (a new id on every sign-in and privilege change) and ends the old one.
+    func startSession(for userID: UUID, company: UUID?, replacing old: Session?, ip: String?) async throws -> Cookie {
+        if let old { try await sessions.end(tokenHash: old.tokenHash) }
+        let (token, _) = try await sessions.create(userID: userID, activeCompanyID: company, ip: ip)
+        return cookies.session(token.value)
+    }
+}

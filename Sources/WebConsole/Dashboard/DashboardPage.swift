@@ -1,0 +1,37 @@
+import GatewayCore
+
+/// `/dashboard`: where a member lands after signing in.
+struct DashboardPage: ConsolePage {
+    static let template = "dashboard/index"
+
+    struct Shortcut: Sendable {
+        let title: String
+        let description: String
+        let href: String
+    }
+
+    let chrome: PageChrome
+    let title = "Dashboard"
+    let userName: String
+    let companyName: String
+    let roleLabel: String
+    let memberCount: Int?
+    let shortcuts: [Shortcut]
+
+    static func make(identity: Identity, tenant: Tenant, memberCount: Int?, chrome: PageChrome) -> DashboardPage {
+        var shortcuts = [
+            Shortcut(title: "Your account", description: "Name, password and the companies you belong to.", href: SitePaths.account)
+        ]
+        if AccessPolicy.allows(tenant.role, .viewMembers) {
+            shortcuts.append(Shortcut(title: "Members", description: "Invite people, change roles, remove members.", href: SitePaths.members))
+        }
+        if AccessPolicy.allows(tenant.role, .viewAuditLog) {
+            shortcuts.append(
+                Shortcut(title: "Audit log", description: "Sign-ins, invitations and role changes in your company.", href: SitePaths.audit))
+        }
+        shortcuts.append(Shortcut(title: "Privacy Policy", description: "What OAG holds about you and why.", href: SitePaths.privacy))
+        return DashboardPage(
+            chrome: chrome, userName: identity.user.name, companyName: tenant.companyName, roleLabel: tenant.role.label,
+            memberCount: memberCount, shortcuts: shortcuts)
+    }
+}

@@ -1,0 +1,33 @@
+/// One-time messages shown after a redirect. Only the code travels, in a short-lived
+/// cookie, so no text from a request can be injected into the next page.
+public enum Flash: String, Sendable, CaseIterable {
+    case welcome
+    case signedIn = "signed_in"
+    case signedOut = "signed_out"
+    case sessionEnded = "session_ended"
+    case profileSaved = "profile_saved"
+    case passwordChanged = "password_changed"
+    case roleChanged = "role_changed"
+    case memberRemoved = "member_removed"
+    case lastOwner = "last_owner"
+    case companySwitched = "company_switched"
+    case invitationAccepted = "invitation_accepted"
+
+    var message: String {
+        switch self {
+        case .welcome: "Welcome to OAG. Your company is ready."
+        case .signedIn: "You are signed in."
+        case .signedOut: "You are signed out."
+        case .sessionEnded: "Your session ended. Sign in again to continue."
+        case .profileSaved: "Your profile is saved."
+        case .passwordChanged: "Your password is changed. Your other sessions were signed out."
+        case .roleChanged: "The role is changed."
+        case .memberRemoved: "The member was removed from the company."
+        case .lastOwner: "A company needs at least one owner. Make someone else an owner first."
+        case .companySwitched: "You switched company."
+        case .invitationAccepted: "You joined the company."
+        }
+    }
+
+    var isError: Bool { self == .lastOwner }
+}
