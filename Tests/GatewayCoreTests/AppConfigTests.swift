@@ -44,7 +44,8 @@ struct AppConfigTests {
         ("OAG_BASE_URL", "console.example.com"), ("OAG_BASE_URL", "ftp://example.com"),
         ("OAG_DATABASE_URL", "mysql://x@y/z"), ("OAG_DATABASE_URL", "postgres://db.internal/oag"),
         ("OAG_DATABASE_URL", "postgres://u@h/"), ("OAG_DATABASE_URL", "postgres://u@h/d?sslmode=maybe"),
-        ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"),
+        ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"), ("OAG_DATABASE_OWNER_URL", "nope"),
+        ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"),
         ("OAG_RESOURCES_DIR", "/nonexistent"),
     ])
     func aBadValueIsNamedInTheError(variable: String, value: String) {

@@ -73,3 +73,30 @@ def test_after_oag_is_killed_a_new_start_takes_over_the_leftover_database(workdi
     while postgres_pids(workdir / "data") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert postgres_pids(workdir / "data") == []
+
+
+def test_demo_seed_creates_the_demo_company_once_and_prints_sign_in_details(workdir):
+    env = Server(workdir / "data", free_port()).environment()
+    first = run_oag("demo", "seed", env=env)
+    assert first.returncode == 0, first.stderr
+    for line in ("owner@demo.oag.test", "admin@demo.oag.test", "member@demo.oag.test", "password: demo owner password"):
+        assert line in first.stdout
+    again = run_oag("demo", "seed", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "owner@demo.oag.test" in again.stdout, "the details are printed every time"
+    assert postgres_pids(workdir / "data") == []
+
+
+def test_admin_create_makes_an_operator_and_refuses_bad_input(workdir):
+    env = Server(workdir / "data", free_port()).environment()
+    weak = subprocess.run([OAG_BIN, "admin", "create", "--email", "op@example.com"], env=env, input="short\n",
+                          capture_output=True, text=True, timeout=120)
+    assert weak.returncode == 1
+    assert "password" in weak.stderr
+    created = subprocess.run([OAG_BIN, "admin", "create", "--email", "op@example.com"], env=env,
+                             input="operator passphrase 1\n", capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    assert "Created operator op@example.com" in created.stdout
+    duplicate = run_oag("admin", "create", "--email", "OP@example.com", "--password", "operator passphrase 1", env=env)
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr

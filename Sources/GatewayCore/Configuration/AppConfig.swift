@@ -12,6 +12,9 @@ public struct AppConfig: Sendable {
     public var resourcesDirectory: String
     /// An external server; `nil` means the embedded PostgreSQL in `dataDirectory`.
     public var databaseURL: DatabaseURL?
+    /// The role that owns the schema and runs migrations on the external server; the app's
+    /// own role (`databaseURL`) then owns nothing, so row-level security applies to it.
+    public var databaseOwnerURL: DatabaseURL?
     public var secureCookies: Bool
     public var sessionLifetime: SessionLifetime
     public var logLevel: Logger.Level
@@ -25,6 +28,7 @@ public struct AppConfig: Sendable {
         dataDirectory: String = "./.oag",
         resourcesDirectory: String = FileManager.default.currentDirectoryPath,
         databaseURL: DatabaseURL? = nil,
+        databaseOwnerURL: DatabaseURL? = nil,
         secureCookies: Bool? = nil,
         sessionLifetime: SessionLifetime = SessionLifetime(),
         logLevel: Logger.Level = .info
@@ -35,6 +39,7 @@ public struct AppConfig: Sendable {
         self.dataDirectory = dataDirectory
         self.resourcesDirectory = resourcesDirectory
         self.databaseURL = databaseURL
+        self.databaseOwnerURL = databaseOwnerURL
         self.secureCookies = secureCookies ?? self.baseURL.hasPrefix("https://")
         self.sessionLifetime = sessionLifetime
         self.logLevel = logLevel
@@ -62,6 +67,7 @@ public struct AppConfig: Sendable {
             dataDirectory: reader.string("OAG_DATA_DIR") ?? "./.oag",
             resourcesDirectory: resources,
             databaseURL: try reader.databaseURL("OAG_DATABASE_URL"),
+            databaseOwnerURL: try reader.databaseURL("OAG_DATABASE_OWNER_URL"),
             secureCookies: try reader.bool("OAG_SECURE_COOKIES"),
             sessionLifetime: SessionLifetime(
                 idleTimeout: .seconds(60 * (try reader.positiveInteger("OAG_SESSION_IDLE_MINUTES", maximum: 24 * 60) ?? 30)),
