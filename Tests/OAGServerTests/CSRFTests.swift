@@ -60,7 +60,11 @@ struct CSRFTests {
             #expect(try await rename(browser, csrf: token, headers: [.init("Sec-Fetch-Site")!: "cross-site"]).status == .forbidden)
             #expect(try await rename(browser, csrf: token, headers: [.origin: "https://evil.example"]).status == .forbidden)
             #expect(try await data.count("users", where: "name = 'Renamed'") == 0)
+            #expect(try await rename(browser, csrf: token, headers: [.origin: "http://localhost:8081"]).status == .forbidden)
             #expect(try await rename(browser, csrf: token, headers: [.origin: "http://localhost:8080"]).status == .seeOther)
+            #expect(
+                try await rename(browser, csrf: token, headers: [.origin: "http://127.0.0.1:8080"]).status == .seeOther,
+                "the loopback address of a localhost base URL is the same site")
         }
     }
 

@@ -11,7 +11,7 @@ the console refuses forms whose Origin is not its base URL, and invitation links
 
 from dataclasses import dataclass
 
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -87,12 +87,28 @@ def click(driver, element):
     element.click()
 
 
+def mark_page(driver):
+    """Tags the current document, so that `wait_for_next_page` can tell when another one replaced it."""
+    driver.execute_script("window.__oagOldPage = true")
+
+
+def wait_for_next_page(driver):
+    """Waits until the marked document is gone and the next one has loaded.
+
+    While Chromium swaps documents, WebDriver calls can fail in passing (stale element,
+    "Node with given id does not belong to the document", no execution context): those are retried.
+    """
+    def loaded(d):
+        return d.execute_script("return window.__oagOldPage !== true && document.readyState === 'complete'")
+
+    WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(loaded, "the next page did not load")
+
+
 def click_and_load(driver, element):
     """Clicks something that loads a new page and waits until that page is there."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    mark_page(driver)
     click(driver, element)
-    wait(driver).until(EC.staleness_of(page))
-    wait(driver).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait_for_next_page(driver)
 
 
 def main_text(driver) -> str:
@@ -282,8 +298,9 @@ def test_the_accounts_journey_across_two_browsers(server, open_browser):
 
     # 8. Bob's open dashboard no longer lets him in.
     assert invitee.current_url == server.public_url + "/dashboard"
+    mark_page(invitee)
     invitee.refresh()
-    wait(invitee).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait_for_next_page(invitee)
     page = invitee.find_element(By.TAG_NAME, "body").text
     sent_to_sign_in = invitee.current_url.startswith(server.public_url + "/login")
     refused = "403" in page and "You are not a member of any company" in page
@@ -349,9 +366,9 @@ def test_signing_in_with_the_keyboard_only(server, open_browser):
     keys.send_keys(ANN.email).perform()
     keys.send_keys(Keys.TAB).perform()
     assert browser.switch_to.active_element.get_attribute("name") == "password", "Tab goes from email to password"
-    page = browser.find_element(By.TAG_NAME, "html")
+    mark_page(browser)
     keys.send_keys(ANN.password).send_keys(Keys.ENTER).perform()
-    wait(browser).until(EC.staleness_of(page))
+    wait_for_next_page(browser)
     expect_url(browser, server.public_url + "/dashboard")
     expect_message(browser, "You are signed in.")
     assert heading(browser) == f"Welcome, {ANN.name}"

@@ -11,12 +11,23 @@ public struct CSRFMiddleware: RouterMiddleware {
 
     static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
 
-    let allowedOrigin: String
+    let allowedOrigins: Set<String>
     let apiPrefix: String
 
     public init(baseURL: String, apiPrefix: String) {
-        self.allowedOrigin = Self.origin(of: baseURL)
+        self.allowedOrigins = Self.allowedOrigins(for: baseURL)
         self.apiPrefix = apiPrefix
+    }
+
+    /// The base URL's origin; for a `localhost` base URL also its other loopback spellings,
+    /// so that a developer who opens http://127.0.0.1:8080 can use the forms too.
+    static func allowedOrigins(for baseURL: String) -> Set<String> {
+        let origin = Self.origin(of: baseURL)
+        guard let components = URLComponents(string: origin), components.host == "localhost", let scheme = components.scheme else {
+            return [origin]
+        }
+        let port = components.port.map { ":\($0)" } ?? ""
+        return [origin, "\(scheme)://127.0.0.1\(port)", "\(scheme)://[::1]\(port)"]
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -26,7 +37,7 @@ public struct CSRFMiddleware: RouterMiddleware {
         if let site = request.headers[.secFetchSite], !["same-origin", "none"].contains(site) {
             throw HTTPError(.forbidden, message: "This form was sent from another site and was refused.")
         }
-        if let origin = request.headers[.origin], origin != "null", Self.origin(of: origin) != allowedOrigin {
+        if let origin = request.headers[.origin], origin != "null", !allowedOrigins.contains(Self.origin(of: origin)) {
             throw HTTPError(.forbidden, message: "This form was sent from another site and was refused.")
         }
 
