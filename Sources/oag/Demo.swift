@@ -16,7 +16,9 @@ struct Demo: AsyncParsableCommand {
                 let accounts = try await DemoCompany(database: database, baseURL: config.baseURL).seed()
                 print("\nDemo company \"\(DemoCompany.companyName)\" — sign in at \(config.baseURL)/login")
                 for account in accounts {
-                    print("  \(account.role.label.padding(toLength: 7, withPad: " ", startingAt: 0))  \(account.email)  password: \(account.password)")
+                    print(
+                        "  \(account.role.label.padding(toLength: 7, withPad: " ", startingAt: 0))  \(account.email)  password: \(account.password)"
+                    )
                 }
                 print("")
             }

@@ -6,9 +6,10 @@ import Testing
 struct AccountRulesTests {
     @Test func emailsAreTrimmedLowercasedAndLooselyChecked() {
         #expect(EmailAddress("  Jane.Doe@Example.COM ")?.value == "jane.doe@example.com")
-        for bad in ["", "jane", "jane@", "@example.com", "jane@example", "jane@@example.com", "ja ne@example.com", "jane@.example.com",
-            "<jane>@example.com", String(repeating: "a", count: 250) + "@x.io"]
-        {
+        for bad in [
+            "", "jane", "jane@", "@example.com", "jane@example", "jane@@example.com", "ja ne@example.com", "jane@.example.com",
+            "<jane>@example.com", String(repeating: "a", count: 250) + "@x.io",
+        ] {
             #expect(EmailAddress(bad) == nil, "\(bad.prefix(30))")
         }
     }

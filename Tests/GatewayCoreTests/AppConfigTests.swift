@@ -1,7 +1,7 @@
 import Foundation
 import GatewayCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Configuration from the environment")
 struct AppConfigTests {
@@ -30,7 +30,8 @@ struct AppConfigTests {
     }
 
     @Test func readsAnExternalDatabaseURL() throws {
-        let url = try #require(try config(["OAG_DATABASE_URL": "postgres://oag:p%40ss@db.internal:6432/console?sslmode=require"]).databaseURL)
+        let url = try #require(
+            try config(["OAG_DATABASE_URL": "postgres://oag:p%40ss@db.internal:6432/console?sslmode=require"]).databaseURL)
         #expect(url.host == "db.internal")
         #expect(url.port == 6432)
         #expect(url.username == "oag")

@@ -1,11 +1,11 @@
 import Foundation
 import GatewayCore
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Each test runs its own cluster in its own folder, as `oag serve` would.
@@ -41,7 +41,9 @@ struct EmbeddedPostgresTests {
         #expect(try await answer(settings, "SELECT current_database()") == "oag")
         #expect(try await answer(settings, "SHOW listen_addresses") == "", "no TCP port is opened")
         #expect(FileManager.default.fileExists(atPath: directory + "/run/.s.PGSQL.5432"))
-        #expect(try await answer(settings, "SELECT rolsuper::text || rolbypassrls::text FROM pg_roles WHERE rolname = current_user") == "falsefalse")
+        #expect(
+            try await answer(settings, "SELECT rolsuper::text || rolbypassrls::text FROM pg_roles WHERE rolname = current_user")
+                == "falsefalse")
 
         try await server.stop()
         try await waitUntilGone(pid)
@@ -84,19 +86,24 @@ struct EmbeddedPostgresTests {
         try await server.stop()
     }
 
-    @Test func takesOverAServerLeftRunningByAKilledProcess() async throws {
-        let first = makeServer()
+    @Test func aSecondUserOfTheDataDirectorySharesTheServerAndLeavesItRunning() async throws {
+        let owner = makeServer()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        _ = try await first.start()
-        let orphan = try #require(first.runningServerPID())
+        _ = try await owner.start()
+        let pid = try #require(owner.runningServerPID())
 
-        // A new oag finds the old server still up (its parent died without stopping it).
-        let second = makeServer()
-        let settings = try await second.start()
-        try await waitUntilGone(orphan)
-        #expect(!isAlive(orphan))
-        #expect(try await answer(settings, "SELECT 'up'") == "up")
-        try await second.stop()
+        // `oag admin create` next to a running `oag serve`.
+        let guest = makeServer()
+        let settings = try await guest.start()
+        #expect(guest.runningServerPID() == pid, "the same server, not a restarted one")
+        #expect(try await answer(settings, "SELECT 'shared'") == "shared")
+        try await guest.stop()
+        #expect(isAlive(pid), "only the process that started the server stops it")
+        #expect(try await answer(settings, "SELECT 'still up'") == "still up")
+
+        try await owner.stop()
+        try await waitUntilGone(pid)
+        #expect(!isAlive(pid))
     }
 
     @Test func aStaleLockFileWithAnUnrelatedPidIsIgnored() async throws {

@@ -1,8 +1,8 @@
 import Foundation
 import GatewayCore
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Migrations")
 struct MigratorTests {
@@ -33,7 +33,9 @@ struct MigratorTests {
     func strings(_ sql: String, _ settings: DatabaseSettings) async throws -> [String] {
         try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
             var values: [String] = []
-            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(String.self) {
+            for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestDatabase.logger).decode(
+                String.self)
+            {
                 values.append(value)
             }
             return values
@@ -48,7 +50,10 @@ struct MigratorTests {
         let settings = try await TestDatabase.empty()
         let applied = try await migrate(folder, settings)
         #expect(applied.map(\.version) == [1, 2])
-        #expect(try await strings("SELECT name || '/' || version FROM schema_migrations ORDER BY applied_at, version", settings) == ["gadgets/1", "add_note/2"])
+        #expect(
+            try await strings("SELECT name || '/' || version FROM schema_migrations ORDER BY applied_at, version", settings) == [
+                "gadgets/1", "add_note/2",
+            ])
         #expect(try await strings("SELECT note FROM gadgets", settings) == ["b;c"])
     }
 
@@ -69,7 +74,9 @@ struct MigratorTests {
         await #expect(throws: MigrationError.changedAfterApplying(version: 1, name: "gadgets")) {
             try await migrate(folder, settings)
         }
-        #expect(try await strings("SELECT coalesce(to_regclass('more')::text, 'absent')", settings) == ["absent"], "nothing after the refusal was applied")
+        #expect(
+            try await strings("SELECT coalesce(to_regclass('more')::text, 'absent')", settings) == ["absent"],
+            "nothing after the refusal was applied")
     }
 
     @Test func aFailingMigrationLeavesNoTrace() async throws {

@@ -1,14 +1,15 @@
 import Foundation
 import GatewayCore
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Privacy policy versions")
 struct PolicyServiceTests {
     let shippedPolicy = TestDatabase.repositoryRoot + "/Content/privacy-policy.md"
 
-    func withService(refreshInterval: Duration = .seconds(10), _ body: (PolicyService, DatabaseSettings) async throws -> Void) async throws {
+    func withService(refreshInterval: Duration = .seconds(10), _ body: (PolicyService, DatabaseSettings) async throws -> Void) async throws
+    {
         let settings = try await TestDatabase.fresh()
         let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,8 +1,8 @@
 import Foundation
 import GatewayCore
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 /// PostgreSQL itself keeps companies apart: as the app's role, with company A set, nothing of B
 /// can be read or written in any tenant table, whatever the query forgets to filter.
@@ -81,8 +81,14 @@ struct RowLevelSecurityTests {
             for (table, key) in tables {
                 #expect(try await count("SELECT count(*)::int FROM \(table)") == 1, "\(table): exactly company A's row, no filter needed")
                 #expect(try await count("SELECT count(*)::int FROM \(table) WHERE \(key) = '\(companyB)'") == 0, "\(table): B is invisible")
-                #expect(try await count("WITH changed AS (UPDATE \(table) SET \(key) = \(key) WHERE \(key) = '\(companyB)' RETURNING 1) SELECT count(*)::int FROM changed") == 0, "\(table): B cannot be updated")
-                #expect(try await count("WITH gone AS (DELETE FROM \(table) WHERE \(key) = '\(companyB)' RETURNING 1) SELECT count(*)::int FROM gone") == 0, "\(table): B cannot be deleted")
+                #expect(
+                    try await count(
+                        "WITH changed AS (UPDATE \(table) SET \(key) = \(key) WHERE \(key) = '\(companyB)' RETURNING 1) SELECT count(*)::int FROM changed"
+                    ) == 0, "\(table): B cannot be updated")
+                #expect(
+                    try await count(
+                        "WITH gone AS (DELETE FROM \(table) WHERE \(key) = '\(companyB)' RETURNING 1) SELECT count(*)::int FROM gone") == 0,
+                    "\(table): B cannot be deleted")
             }
             try await connection.query("COMMIT", logger: logger)
 
@@ -95,7 +101,8 @@ struct RowLevelSecurityTests {
             try await connection.query("ROLLBACK", logger: logger)
         }
         try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
-            let rows = try await connection.query("SELECT count(*)::int FROM memberships WHERE company_id = \(companyB)", logger: TestDatabase.logger)
+            let rows = try await connection.query(
+                "SELECT count(*)::int FROM memberships WHERE company_id = \(companyB)", logger: TestDatabase.logger)
             for try await count in rows.decode(Int.self) { #expect(count == 1, "company B's data is intact") }
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Cross-site request forgery")
 struct CSRFTests {
@@ -46,7 +46,8 @@ struct CSRFTests {
             let browser = Browser(client)
             try await world.signIn(browser, as: .member)
             let token = try await browser.token(from: "/account")
-            let response = try await browser.post("/account", ["name": "Via Header", "_csrf": ""], headers: [.init("X-CSRF-Token")!: token])
+            let response = try await browser.post(
+                "/account", ["name": "Via Header", "_csrf": ""], headers: [.init("X-CSRF-Token")!: token])
             #expect(response.status == .seeOther)
             #expect(try await data.count("users", where: "name = 'Via Header'") == 1)
         }

@@ -33,7 +33,11 @@ final class Browser: Sendable {
         if fields["_csrf"] == nil {
             // Signed in, the account page has forms; signed out, the sign-in page does.
             let signedIn = cookies.keys.contains { $0.hasSuffix("oag_session") }
-            if let csrf { fields["_csrf"] = csrf } else { fields["_csrf"] = try await token(from: page ?? (signedIn ? "/account" : "/login")) }
+            if let csrf {
+                fields["_csrf"] = csrf
+            } else {
+                fields["_csrf"] = try await token(from: page ?? (signedIn ? "/account" : "/login"))
+            }
         }
         var headers = headers
         headers[.contentType] = "application/x-www-form-urlencoded"
@@ -67,7 +71,9 @@ final class Browser: Sendable {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return fields.sorted { $0.key < $1.key }
-            .map { "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
+            .map {
+                "\($0.key.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+            }
             .joined(separator: "&")
     }
 }
@@ -131,7 +137,8 @@ struct World {
             (target, "Tess Target", false), (otherOwner, "Bob Owner", false), (platformOperator, "Olga Operator", true),
         ] {
             try await data.rows(
-                "INSERT INTO users (id, email, name, password_hash, is_operator) VALUES (\(id), \(email(id)), \(name), \(hash), \(isOperator))")
+                "INSERT INTO users (id, email, name, password_hash, is_operator) VALUES (\(id), \(email(id)), \(name), \(hash), \(isOperator))"
+            )
         }
         try await data.rows("INSERT INTO companies (id, name) VALUES (\(companyA), 'Company A'), (\(companyB), 'Company B')")
         for (company, user, role) in [

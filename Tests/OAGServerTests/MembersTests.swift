@@ -2,8 +2,8 @@ import Foundation
 import GatewayCore
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 import WebConsole
 
 @Suite("Members, roles and invitations")
@@ -22,20 +22,27 @@ struct MembersTests {
             #expect(invited.status == .ok)
             #expect(invited.text.contains("Invitation link for new.person@world.test"))
             let token = try invitationToken(invited)
-            #expect(try await data.count("invitations", where: "token_hash = sha256(convert_to('\(token)', 'UTF8'))") == 1, "only the hash is stored")
-            #expect(try await data.count("invitations", where: "expires_at BETWEEN now() + interval '7 days' - interval '1 minute' AND now() + interval '7 days'") == 1)
+            #expect(
+                try await data.count("invitations", where: "token_hash = sha256(convert_to('\(token)', 'UTF8'))") == 1,
+                "only the hash is stored")
+            #expect(
+                try await data.count(
+                    "invitations", where: "expires_at BETWEEN now() + interval '7 days' - interval '1 minute' AND now() + interval '7 days'"
+                ) == 1)
             #expect(try await data.count("outbox", where: "recipient = 'new.person@world.test'") == 1)
 
             let invitee = Browser(client)
             let page = try await invitee.get("/invitations/\(token)")
             #expect(page.status == .ok)
             #expect(page.text.contains("new.person@world.test is invited to join Company A as admin."))
-            let joined = try await invitee.post("/invitations/\(token)", ["name": "New Person", "password": "my own passphrase"], tokenFrom: "/invitations/\(token)")
+            let joined = try await invitee.post(
+                "/invitations/\(token)", ["name": "New Person", "password": "my own passphrase"], tokenFrom: "/invitations/\(token)")
             #expect(joined.status == .seeOther)
             #expect(joined.location == "/dashboard")
             #expect(try await invitee.get("/dashboard").text.contains("Company A · you are Admin"))
 
-            let reused = try await Browser(client).post("/invitations/\(token)", ["name": "Someone", "password": "another passphrase"], tokenFrom: "/login")
+            let reused = try await Browser(client).post(
+                "/invitations/\(token)", ["name": "Someone", "password": "another passphrase"], tokenFrom: "/login")
             #expect(reused.status == .notFound, "an invitation link works once")
             #expect(try await Browser(client).get("/invitations/\(token)").text.contains("This invitation has already been used."))
             #expect(try await data.count("users", where: "email = 'new.person@world.test'") == 1)
@@ -50,7 +57,8 @@ struct MembersTests {
             try await data.rows("UPDATE invitations SET expires_at = now() - interval '1 second'")
             let invitee = Browser(client)
             #expect(try await invitee.get("/invitations/\(token)").text.contains("This invitation has expired."))
-            let attempt = try await invitee.post("/invitations/\(token)", ["name": "Late", "password": "my own passphrase"], tokenFrom: "/login")
+            let attempt = try await invitee.post(
+                "/invitations/\(token)", ["name": "Late", "password": "my own passphrase"], tokenFrom: "/login")
             #expect(attempt.status == .notFound)
             #expect(try await data.count("users", where: "email = 'late@world.test'") == 0)
         }
@@ -60,7 +68,8 @@ struct MembersTests {
         try await withWorld { world, data, client in
             let admin = Browser(client)
             try await world.signIn(admin, as: .admin)
-            let token = try invitationToken(try await admin.post("/company/invitations", ["email": "someone@world.test", "role": "member"]))
+            let token = try invitationToken(
+                try await admin.post("/company/invitations", ["email": "someone@world.test", "role": "member"]))
             let other = Browser(client)
             try await world.signIn(other, as: .otherOwner)
             #expect(try await other.get("/invitations/\(token)").text.contains("You are signed in as"))
@@ -107,7 +116,9 @@ struct MembersTests {
 
             #expect(try await owner.post(SitePaths.memberRole(world.admin), ["role": "owner"]).status == .seeOther)
             #expect(try await owner.post(SitePaths.memberRole(world.owner), ["role": "member"]).status == .seeOther)
-            #expect(try await data.count("memberships", where: "user_id = '\(world.owner)' AND role = 'member'") == 1, "with a second owner it works")
+            #expect(
+                try await data.count("memberships", where: "user_id = '\(world.owner)' AND role = 'member'") == 1,
+                "with a second owner it works")
         }
     }
 
@@ -133,7 +144,9 @@ struct MembersTests {
             try await world.signIn(otherOwner, as: .otherOwner)
             #expect(try await otherOwner.post(SitePaths.memberRole(world.member), ["role": "admin"]).status == .notFound)
             #expect(try await otherOwner.post(SitePaths.memberRemoval(world.member)).status == .notFound)
-            #expect(try await otherOwner.post(SitePaths.memberRole(UUID()), ["role": "admin"]).status == .notFound, "same answer as a made-up id")
+            #expect(
+                try await otherOwner.post(SitePaths.memberRole(UUID()), ["role": "admin"]).status == .notFound,
+                "same answer as a made-up id")
             #expect(try await otherOwner.post("/company/members/not-a-uuid/remove").status == .notFound)
             #expect(try await data.count("memberships", where: "company_id = '\(world.companyA)'") == 4)
             let list = try await otherOwner.get("/company/members").text

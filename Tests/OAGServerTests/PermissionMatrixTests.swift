@@ -5,8 +5,8 @@ import HummingbirdTesting
 import Logging
 import OAGServer
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 import WebConsole
 
 /// Every registered route × every kind of visitor → the status they must get.
@@ -66,14 +66,19 @@ struct PermissionMatrixTests {
         "PATCH /v1/**": Row("/v1/anything", all(404)),
         "DELETE /v1/**": Row("/v1/anything", all(404)),
         "POST /account": Row("/account", form: ["name": "Renamed Person"], signedIn(303)),
-        "POST /account/password": Row("/account/password", form: ["current_password": "wrong password!", "new_password": "x"], signedIn(422)),
-        "POST /company/switch": Row({ _ in "/company/switch" }, form: { ["company_id": $0.companyA.uuidString] },
+        "POST /account/password": Row(
+            "/account/password", form: ["current_password": "wrong password!", "new_password": "x"], signedIn(422)),
+        "POST /company/switch": Row(
+            { _ in "/company/switch" }, form: { ["company_id": $0.companyA.uuidString] },
             company(member: 303, admin: 303, owner: 303, otherOwner: 404)),
-        "POST /company/invitations": Row("/company/invitations", form: ["email": "fresh@world.test", "role": "member"],
+        "POST /company/invitations": Row(
+            "/company/invitations", form: ["email": "fresh@world.test", "role": "member"],
             company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
-        "POST /company/members/{id}/role": Row({ SitePaths.memberRole($0.target) }, form: { _ in ["role": "member"] },
+        "POST /company/members/{id}/role": Row(
+            { SitePaths.memberRole($0.target) }, form: { _ in ["role": "member"] },
             company(member: 403, admin: 303, owner: 303, otherOwner: 404)),
-        "POST /company/members/{id}/remove": Row({ SitePaths.memberRemoval($0.target) },
+        "POST /company/members/{id}/remove": Row(
+            { SitePaths.memberRemoval($0.target) },
             company(member: 403, admin: 303, owner: 303, otherOwner: 404)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
@@ -112,7 +117,8 @@ struct PermissionMatrixTests {
                 if method == "GET" {
                     response = try await browser.get(path)
                 } else if path.hasPrefix("/v1/") {
-                    response = try await client.execute(uri: path, method: HTTPRequest.Method(String(method))!, body: ByteBuffer(string: "{}"))
+                    response = try await client.execute(
+                        uri: path, method: HTTPRequest.Method(String(method))!, body: ByteBuffer(string: "{}"))
                 } else {
                     let token = try await browser.token(from: browser.cookies.keys.contains("oag_session") ? "/account" : "/login")
                     response = try await browser.post(path, row.form(world), csrf: token)

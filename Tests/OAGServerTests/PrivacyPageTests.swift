@@ -1,8 +1,8 @@
 import Foundation
 import HummingbirdTesting
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Public privacy pages")
 struct PrivacyPageTests {
@@ -42,7 +42,10 @@ struct PrivacyPageTests {
         }
     }
 
-    @Test(arguments: ["/privacy/versions/9", "/privacy/versions/0", "/privacy/versions/-1", "/privacy/versions/abc", "/privacy/versions/99999999999999999999"])
+    @Test(arguments: [
+        "/privacy/versions/9", "/privacy/versions/0", "/privacy/versions/-1", "/privacy/versions/abc",
+        "/privacy/versions/99999999999999999999",
+    ])
     func anUnknownVersionIsTheNotFoundPage(_ path: String) async throws {
         try await withApp { client in
             let response = try await client.execute(uri: path, method: .get)

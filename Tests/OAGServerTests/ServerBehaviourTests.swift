@@ -2,8 +2,8 @@ import Foundation
 import GatewayCore
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Server: headers, errors, health, metrics, logs")
 struct ServerBehaviourTests {
@@ -126,7 +126,8 @@ struct ServerBehaviourTests {
             #expect(metrics.status == .ok)
             #expect(metrics.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
             let text = metrics.text
-            #expect(text.contains(#"hb_requests{http_route="/privacy/versions",http_request_method="GET",http_response_status_code="200"}"#))
+            #expect(
+                text.contains(#"hb_requests{http_route="/privacy/versions",http_request_method="GET",http_response_status_code="200"}"#))
             #expect(text.contains(#"http_route="/privacy/versions/{number}""#) && text.contains(#"http_response_status_code="404""#))
             #expect(text.contains("# TYPE http_server_request_duration histogram"))
         }

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
 import WebConsole
 
 @Suite("Sign-up, sign-in, sessions")
@@ -28,7 +28,9 @@ struct SignUpAndSignInTests {
             #expect(dashboard.text.contains("Welcome to OAG. Your company is ready."))
         }
         #expect(try await data.count("users", where: "email = 'jane@example.com'") == 1, "emails are stored normalised")
-        #expect(try await data.count("memberships m JOIN companies c ON c.id = m.company_id", where: "c.name = 'Acme' AND m.role = 'owner'") == 1)
+        #expect(
+            try await data.count("memberships m JOIN companies c ON c.id = m.company_id", where: "c.name = 'Acme' AND m.role = 'owner'")
+                == 1)
         #expect(try await data.count("sessions") == 1)
         let hash = try await data.rows("SELECT password_hash FROM users").first!.decode(String.self)
         #expect(hash.hasPrefix("$2b$12$") || hash.hasPrefix("$2a$12$") || hash.hasPrefix("$2y$12$"), "bcrypt with cost 12")
@@ -40,7 +42,8 @@ struct SignUpAndSignInTests {
             let response = try await browser.post(
                 "/signup", signUpFields, headers: [.origin: "https://console.example.com"])
             let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("__Host-oag_session=") })
-            #expect(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+            #expect(
+                cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
         }
     }
 
@@ -57,7 +60,9 @@ struct SignUpAndSignInTests {
             #expect(page.contains(#"<p id="password-error" class="field-error">This password is too common."#))
             #expect(page.contains(#"<p id="name-error" class="field-error">Enter your name.</p>"#))
             #expect(page.contains(#"value="not-an-email""#), "input is kept")
-            #expect(page.contains(#"value="Acme &lt;b&gt;Inc&lt;&#47;b&gt;""#) || page.contains("value=\"Acme &lt;b&gt;Inc&lt;/b&gt;\""), "and escaped")
+            #expect(
+                page.contains(#"value="Acme &lt;b&gt;Inc&lt;&#47;b&gt;""#) || page.contains("value=\"Acme &lt;b&gt;Inc&lt;/b&gt;\""),
+                "and escaped")
             #expect(!page.contains("password1234"), "a password is never sent back")
 
             let short = try await browser.post("/signup", ["email": "a@b.co", "password": "short", "name": "A", "company_name": "B"])
@@ -78,7 +83,8 @@ struct SignUpAndSignInTests {
 
     @Test func wrongPasswordAndUnknownEmailAnswerTheSame() async throws {
         try await withWorld { world, _, client in
-            let wrongPassword = try await Browser(client).post("/login", ["email": world.email(world.member), "password": "not the password!"])
+            let wrongPassword = try await Browser(client).post(
+                "/login", ["email": world.email(world.member), "password": "not the password!"])
             let unknownEmail = try await Browser(client).post("/login", ["email": "nobody@world.test", "password": "not the password!"])
             #expect(wrongPassword.status == .unauthorized)
             #expect(unknownEmail.status == .unauthorized)
@@ -117,7 +123,8 @@ struct SignUpAndSignInTests {
     @Test func repeatedFailuresAreThrottledEvenWithTheRightPassword() async throws {
         try await withWorld { world, data, client in
             for _ in 0..<5 {
-                let response = try await Browser(client).post("/login", ["email": world.email(world.admin), "password": "wrong password!!"])
+                let response = try await Browser(client).post(
+                    "/login", ["email": world.email(world.admin), "password": "wrong password!!"])
                 #expect(response.status == .unauthorized)
             }
             let blocked = try await Browser(client).post("/login", ["email": world.email(world.admin), "password": World.password])
@@ -158,18 +165,22 @@ struct SignUpAndSignInTests {
             try await world.signIn(phone, as: .member)
             #expect(try await data.count("sessions") == 2)
 
-            let wrong = try await laptop.post("/account/password", ["current_password": "not my password", "new_password": "a brand new passphrase"])
+            let wrong = try await laptop.post(
+                "/account/password", ["current_password": "not my password", "new_password": "a brand new passphrase"])
             #expect(wrong.status == .unprocessableContent)
             #expect(wrong.text.contains("This is not your current password."))
 
-            let changed = try await laptop.post("/account/password", ["current_password": World.password, "new_password": "a brand new passphrase"])
+            let changed = try await laptop.post(
+                "/account/password", ["current_password": World.password, "new_password": "a brand new passphrase"])
             #expect(changed.status == .seeOther)
             #expect(try await laptop.get("/account").status == .ok, "this browser stays signed in")
             #expect(try await phone.get("/account").status == .seeOther, "the other session is signed out")
             #expect(try await data.count("audit_events", where: "action = 'password_changed'") == 1)
 
             let again = Browser(client)
-            #expect(try await again.post("/login", ["email": world.email(world.member), "password": "a brand new passphrase"]).status == .seeOther)
+            #expect(
+                try await again.post("/login", ["email": world.email(world.member), "password": "a brand new passphrase"]).status
+                    == .seeOther)
         }
     }
 

@@ -4,7 +4,7 @@ import Logging
 import PostgresNIO
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real PostgreSQL for tests: one throwaway embedded cluster per test process (or the

@@ -100,3 +100,12 @@ def test_admin_create_makes_an_operator_and_refuses_bad_input(workdir):
     duplicate = run_oag("admin", "create", "--email", "OP@example.com", "--password", "operator passphrase 1", env=env)
     assert duplicate.returncode == 1
     assert "already exists" in duplicate.stderr
+
+
+def test_a_command_next_to_a_running_server_leaves_its_database_alone(server):
+    """`oag admin create` on the data folder of a running `oag serve` uses that database and does not stop it."""
+    result = run_oag("admin", "create", "--email", "op2@example.com", "--password", "operator passphrase 2",
+                     env=server.environment())
+    assert result.returncode == 0, result.stderr
+    assert http_status(server.base_url + "/readyz") == 200
+    assert http_status(server.base_url + "/privacy/versions") == 200

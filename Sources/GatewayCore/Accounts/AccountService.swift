@@ -64,7 +64,8 @@ public struct AccountService: Sendable {
                 try await users.insert(user, passwordHash: hash, on: connection)
                 try await connection.rows("INSERT INTO companies (id, name) VALUES (\(companyID), \(companyName))", logger: database.logger)
                 try await connection.rows(
-                    "INSERT INTO memberships (company_id, user_id, role) VALUES (\(companyID), \(user.id), 'owner')", logger: database.logger)
+                    "INSERT INTO memberships (company_id, user_id, role) VALUES (\(companyID), \(user.id), 'owner')",
+                    logger: database.logger)
                 try await audit.record(.signedUp, companyID: companyID, actor: user.id, ip: ip, on: connection)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {

@@ -14,7 +14,9 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         guard normalized.utf8.count <= 254, parts.count == 2,
             !parts[0].isEmpty, parts[0].utf8.count <= 64,
             parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-            normalized.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0.value >= 0x21 && !"<>()[],;:\\\"".unicodeScalars.contains($0) })
+            normalized.unicodeScalars.allSatisfy({
+                !$0.properties.isWhitespace && $0.value >= 0x21 && !"<>()[],;:\\\"".unicodeScalars.contains($0)
+            })
         else { return nil }
         self.value = normalized
     }

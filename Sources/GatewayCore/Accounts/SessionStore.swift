@@ -76,7 +76,8 @@ public struct SessionStore: Sendable {
             try await database.query("UPDATE sessions SET last_seen_at = now() WHERE token_hash = \(token.hash)")
         }
         return Session(
-            tokenHash: token.hash, userID: userID, activeCompanyID: companyID, csrfToken: csrf, createdAt: createdAt, lastSeenAt: lastSeenAt)
+            tokenHash: token.hash, userID: userID, activeCompanyID: companyID, csrfToken: csrf, createdAt: createdAt, lastSeenAt: lastSeenAt
+        )
     }
 
     public func end(tokenHash: Data) async throws {

@@ -37,7 +37,8 @@ public struct MembershipService: Sendable {
                 """, logger: logger
             ).map { row in
                 let (id, name, email, role, joinedAt) = try row.decode((UUID, String, String, String, Date).self)
-                return Member(userID: id, name: name, email: EmailAddress(trusted: email), role: Role(rawValue: role) ?? .member, joinedAt: joinedAt)
+                return Member(
+                    userID: id, name: name, email: EmailAddress(trusted: email), role: Role(rawValue: role) ?? .member, joinedAt: joinedAt)
             }
         }
     }
@@ -54,7 +55,8 @@ public struct MembershipService: Sendable {
             ).map { row in
                 let (id, email, role, createdAt, expiresAt) = try row.decode((UUID, String, String, Date, Date).self)
                 return Invitation(
-                    id: id, email: EmailAddress(trusted: email), role: Role(rawValue: role) ?? .member, createdAt: createdAt, expiresAt: expiresAt)
+                    id: id, email: EmailAddress(trusted: email), role: Role(rawValue: role) ?? .member, createdAt: createdAt,
+                    expiresAt: expiresAt)
             }
         }
     }
@@ -105,7 +107,9 @@ public struct MembershipService: Sendable {
         guard let newRole = Role(rawValue: rawRole) else { throw FieldErrors("role", "Choose owner, admin or member.") }
         try await database.withTenant(tenant.companyID) { connection in
             let member = try await lockedMember(userID, in: tenant.companyID, on: connection)
-            guard AccessPolicy.mayAssign(newRole, to: member.role, as: tenant.role) else { throw AccessDenied("Only an owner can make or change an owner.") }
+            guard AccessPolicy.mayAssign(newRole, to: member.role, as: tenant.role) else {
+                throw AccessDenied("Only an owner can make or change an owner.")
+            }
             if member.role == .owner, newRole != .owner {
                 try await requireAnotherOwner(besides: userID, in: tenant.companyID, on: connection)
             }
@@ -122,7 +126,9 @@ public struct MembershipService: Sendable {
         try tenant.require(.removeMembers)
         try await database.withTenant(tenant.companyID) { connection in
             let member = try await lockedMember(userID, in: tenant.companyID, on: connection)
-            guard AccessPolicy.mayRemove(memberWith: member.role, as: tenant.role) else { throw AccessDenied("Only an owner can remove an owner.") }
+            guard AccessPolicy.mayRemove(memberWith: member.role, as: tenant.role) else {
+                throw AccessDenied("Only an owner can remove an owner.")
+            }
             if member.role == .owner {
                 try await requireAnotherOwner(besides: userID, in: tenant.companyID, on: connection)
             }
@@ -180,7 +186,8 @@ public struct MembershipService: Sendable {
         if let problem = PasswordRules.problem(with: password) { errors.add("password", problem) }
         try errors.throwIfAny()
         let user = User(
-            id: UUID(), email: details.email, name: name.trimmingCharacters(in: .whitespacesAndNewlines), isOperator: false, createdAt: Date())
+            id: UUID(), email: details.email, name: name.trimmingCharacters(in: .whitespacesAndNewlines), isOperator: false,
+            createdAt: Date())
         let hash = try await hasher.hash(password)
         let users = UserRepository(database: database)
         do {
@@ -217,7 +224,9 @@ public struct MembershipService: Sendable {
         return Membership(companyID: details.companyID, companyName: details.companyName, role: details.role, joinedAt: Date())
     }
 
-    private func lockedMember(_ userID: UUID, in companyID: UUID, on connection: PostgresConnection) async throws -> (role: Role, email: String) {
+    private func lockedMember(_ userID: UUID, in companyID: UUID, on connection: PostgresConnection) async throws -> (
+        role: Role, email: String
+    ) {
         guard
             let row = try await connection.rows(
                 """

@@ -14,7 +14,9 @@ extension Database {
     }
 
     /// Runs `body` in one transaction: all of it is written, or none of it.
-    public func withTransaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func withTransaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws
+        -> Result
+    {
         try await withDeadline(Self.defaultDeadline * 2) {
             do {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }

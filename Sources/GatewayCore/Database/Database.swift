@@ -23,7 +23,8 @@ public struct Database: Sendable {
     }
 
     /// Runs `work`, turning connection failures and a missed deadline into `DatabaseUnavailable`.
-    func withDeadline<Result: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result {
+    func withDeadline<Result: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result
+    {
         try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 do {

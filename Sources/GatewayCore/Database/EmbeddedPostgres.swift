@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -17,6 +18,8 @@ public final class EmbeddedPostgres: Sendable {
     static let port = 5432
 
     public let dataDirectory: String
+    /// The lock on `<data>/oag.lock` while this process runs the server; nil when another `oag` does.
+    private let ownership = Mutex<Int32?>(nil)
     public let databaseName: String
     /// Tests trade crash safety for speed; a real data directory keeps fsync on.
     public let durable: Bool
@@ -35,6 +38,9 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// Starts the server (initialising the cluster on first use) and returns how to connect.
+    ///
+    /// When another `oag` of this data directory runs it (`oag admin create` next to `oag serve`),
+    /// this one uses that server and leaves starting and stopping to its owner.
     public func start() async throws -> DatabaseSettings {
         let binaries = try PostgresBinaries.locate()
         let account = try ServerAccount.current()
@@ -42,6 +48,11 @@ public final class EmbeddedPostgres: Sendable {
             throw EmbeddedPostgresError("the data directory path is too long for a Unix socket; use a shorter OAG_DATA_DIR")
         }
         try await prepareDirectories(for: account)
+        guard try takeOwnership() else {
+            try await waitForServerOfAnotherProcess()
+            logger.info("Using the embedded PostgreSQL of the oag process already running in this data directory")
+            return settings(database: databaseName)
+        }
         if !FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
             logger.info("Initialising embedded PostgreSQL", metadata: ["directory": "\(clusterDirectory)"])
             try await CommandRunner.check(
@@ -58,8 +69,13 @@ public final class EmbeddedPostgres: Sendable {
         return settings(database: databaseName)
     }
 
-    /// Stops the server if it runs; waits until it has exited.
+    /// Stops the server if this process runs it; waits until it has exited.
     public func stop() async throws {
+        guard let lock = ownership.withLock({ $0 }) else { return }
+        defer {
+            ownership.withLock { $0 = nil }
+            close(lock)
+        }
         guard runningServerPID() != nil else { return }
         let binaries = try PostgresBinaries.locate()
         try await CommandRunner.check(
@@ -67,6 +83,31 @@ public final class EmbeddedPostgres: Sendable {
                 binaries.pgCtl, "stop", "-D", clusterDirectory, "-m", "fast", "-w", "-t", "60", "-s",
             ]))
         logger.info("Embedded PostgreSQL stopped")
+    }
+
+    /// An exclusive lock on `<data>/oag.lock`, held until `stop()`; the kernel releases it when a
+    /// process dies, so a killed `oag` never blocks the next one. False when another process holds it.
+    private func takeOwnership() throws -> Bool {
+        if ownership.withLock({ $0 }) != nil { return true }
+        let descriptor = open(dataDirectory + "/oag.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw EmbeddedPostgresError("cannot open \(dataDirectory)/oag.lock: \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return false
+        }
+        ownership.withLock { $0 = descriptor }
+        return true
+    }
+
+    /// The other process may still be starting its server.
+    private func waitForServerOfAnotherProcess() async throws {
+        for _ in 0..<600 {
+            if runningServerPID() != nil, FileManager.default.fileExists(atPath: socketPath) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw EmbeddedPostgresError("another oag process holds \(dataDirectory) but its database did not come up")
     }
 
     /// Process id of this cluster's running postmaster, if one runs.

@@ -23,7 +23,8 @@ struct AccountController {
             return .redirect(to: SitePaths.account, flash: .profileSaved, cookies: services.cookies)
         } catch let errors as FieldErrors {
             return services.renderer.render(
-                AccountPage.make(identity: identity, form: context.form, errors: errors, chrome: chrome(context)), status: .unprocessableContent)
+                AccountPage.make(identity: identity, form: context.form, errors: errors, chrome: chrome(context)),
+                status: .unprocessableContent)
         }
     }
 
@@ -32,7 +33,8 @@ struct AccountController {
         let identity = try context.signedInIdentity()
         do {
             try await services.accounts.changePassword(
-                of: identity.user, current: context.form.text("current_password"), new: context.form.text("new_password"), ip: context.clientIP)
+                of: identity.user, current: context.form.text("current_password"), new: context.form.text("new_password"),
+                ip: context.clientIP)
             try await services.sessions.endAll(of: identity.user.id, keeping: nil)
             let cookie = try await services.startSession(
                 for: identity.user.id, company: identity.tenant?.companyID, replacing: nil, ip: context.clientIP)
@@ -40,7 +42,8 @@ struct AccountController {
             response.setCookie(cookie)
             return response
         } catch let errors as FieldErrors {
-            return services.renderer.render(AccountPage.make(identity: identity, errors: errors, chrome: chrome(context)), status: .unprocessableContent)
+            return services.renderer.render(
+                AccountPage.make(identity: identity, errors: errors, chrome: chrome(context)), status: .unprocessableContent)
         }
     }
 

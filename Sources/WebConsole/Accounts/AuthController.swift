@@ -24,7 +24,8 @@ struct AuthController {
             email: form.text("email"), password: form.text("password"), name: form.text("name"), companyName: form.text("company_name"))
         do {
             let (user, companyID) = try await services.accounts.signUp(input, ip: context.clientIP)
-            let cookie = try await services.startSession(for: user.id, company: companyID, replacing: context.identity?.session, ip: context.clientIP)
+            let cookie = try await services.startSession(
+                for: user.id, company: companyID, replacing: context.identity?.session, ip: context.clientIP)
             var response = Response.redirect(to: SitePaths.dashboard, flash: .welcome, cookies: services.cookies)
             response.setCookie(cookie)
             return response
@@ -46,14 +47,16 @@ struct AuthController {
         switch try await services.accounts.signIn(email: email, password: context.form.text("password"), ip: context.clientIP) {
         case .signedIn(let user):
             let company = try await services.memberships.memberships(of: user.id).first?.companyID
-            let cookie = try await services.startSession(for: user.id, company: company, replacing: context.identity?.session, ip: context.clientIP)
+            let cookie = try await services.startSession(
+                for: user.id, company: company, replacing: context.identity?.session, ip: context.clientIP)
             let destination = company == nil && user.isOperator ? SitePaths.admin : SitePaths.safeNext(next)
             var response = Response.redirect(to: destination, flash: .signedIn, cookies: services.cookies)
             response.setCookie(cookie)
             return response
         case .invalid:
             return services.renderer.render(
-                LogInPage.make(email: email, next: next, error: "The email or password is not right.", chrome: chrome(context, SitePaths.logIn)),
+                LogInPage.make(
+                    email: email, next: next, error: "The email or password is not right.", chrome: chrome(context, SitePaths.logIn)),
                 status: .unauthorized)
         case .throttled(let seconds):
             let minutes = max(1, (seconds + 59) / 60)

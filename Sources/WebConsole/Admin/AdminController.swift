@@ -12,6 +12,7 @@ struct AdminController {
     @Sendable func overview(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let identity = try context.signedInIdentity()
         let companies = try await services.memberships.allCompanies(for: identity.user)
-        return services.renderer.render(AdminPage.make(companies: companies, chrome: services.renderer.chrome(context, path: SitePaths.admin)))
+        return services.renderer.render(
+            AdminPage.make(companies: companies, chrome: services.renderer.chrome(context, path: SitePaths.admin)))
     }
 }

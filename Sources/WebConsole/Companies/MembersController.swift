@@ -36,7 +36,8 @@ struct MembersController {
     @Sendable func changeRole(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let tenant = try context.tenant()
         do {
-            try await services.memberships.changeRole(of: try memberID(context), to: context.form.text("role"), by: tenant, ip: context.clientIP)
+            try await services.memberships.changeRole(
+                of: try memberID(context), to: context.form.text("role"), by: tenant, ip: context.clientIP)
             return .redirect(to: SitePaths.members, flash: .roleChanged, cookies: services.cookies)
         } catch is LastOwner {
             return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)
@@ -61,7 +62,8 @@ struct MembersController {
             before = (Date(timeIntervalSince1970: seconds), id)
         }
         let pageSize = 50
-        let events = try await services.audit.events(for: tenant, before: before, limit: pageSize)
+        // One more than a page tells whether an older page exists.
+        let events = try await services.audit.events(for: tenant, before: before, limit: pageSize + 1)
         return services.renderer.render(
             AuditPage.make(events: events, pageSize: pageSize, chrome: services.renderer.chrome(context, path: SitePaths.audit)))
     }

@@ -88,13 +88,17 @@ struct AuditPage: ConsolePage {
     let rows: [Row]
     let olderHref: String?
 
+    /// `events` may hold one more than `pageSize`: then there is an older page, starting after the last shown.
     static func make(events: [AuditEvent], pageSize: Int, chrome: PageChrome) -> AuditPage {
-        let last = events.count == pageSize ? events.last : nil
+        let shown = events.prefix(pageSize)
+        let last = events.count > pageSize ? shown.last : nil
         return AuditPage(
             chrome: chrome,
-            rows: events.map {
+            rows: shown.map {
                 Row(
-                    when: $0.occurredAt.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened, locale: Locale(identifier: "en_GB"), timeZone: .gmt)) + " UTC",
+                    when: $0.occurredAt.formatted(
+                        Date.FormatStyle(date: .abbreviated, time: .shortened, locale: Locale(identifier: "en_GB"), timeZone: .gmt))
+                        + " UTC",
                     whenISO: DisplayDate.iso($0.occurredAt), action: describe($0.kind), actor: $0.actorName ?? "—", detail: $0.detail,
                     ip: $0.ip ?? "—")
             },

@@ -16,7 +16,9 @@ struct DashboardController {
         let tenant = try context.tenant()
         let memberCount = AccessPolicy.allows(tenant.role, .viewMembers) ? try await services.memberships.members(of: tenant).count : nil
         return services.renderer.render(
-            DashboardPage.make(identity: identity, tenant: tenant, memberCount: memberCount, chrome: services.renderer.chrome(context, path: SitePaths.dashboard)))
+            DashboardPage.make(
+                identity: identity, tenant: tenant, memberCount: memberCount,
+                chrome: services.renderer.chrome(context, path: SitePaths.dashboard)))
     }
 
     /// The active company is part of the session; changing it starts a new session (new id).
@@ -25,7 +27,8 @@ struct DashboardController {
         guard let target = UUID(uuidString: context.form.text("company_id")),
             identity.memberships.contains(where: { $0.companyID == target })
         else { throw NotFound() }
-        let cookie = try await services.startSession(for: identity.user.id, company: target, replacing: identity.session, ip: context.clientIP)
+        let cookie = try await services.startSession(
+            for: identity.user.id, company: target, replacing: identity.session, ip: context.clientIP)
         var response = Response.redirect(to: SitePaths.dashboard, flash: .companySwitched, cookies: services.cookies)
         response.setCookie(cookie)
         return response

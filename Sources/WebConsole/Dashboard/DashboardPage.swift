@@ -15,7 +15,8 @@ struct DashboardPage: ConsolePage {
     let userName: String
     let companyName: String
     let roleLabel: String
-    let memberCount: Int?
+    /// "3 members", for admins and owners.
+    let membersSummary: String?
     let shortcuts: [Shortcut]
 
     static func make(identity: Identity, tenant: Tenant, memberCount: Int?, chrome: PageChrome) -> DashboardPage {
@@ -23,7 +24,8 @@ struct DashboardPage: ConsolePage {
             Shortcut(title: "Your account", description: "Name, password and the companies you belong to.", href: SitePaths.account)
         ]
         if AccessPolicy.allows(tenant.role, .viewMembers) {
-            shortcuts.append(Shortcut(title: "Members", description: "Invite people, change roles, remove members.", href: SitePaths.members))
+            shortcuts.append(
+                Shortcut(title: "Members", description: "Invite people, change roles, remove members.", href: SitePaths.members))
         }
         if AccessPolicy.allows(tenant.role, .viewAuditLog) {
             shortcuts.append(
@@ -32,6 +34,6 @@ struct DashboardPage: ConsolePage {
         shortcuts.append(Shortcut(title: "Privacy Policy", description: "What OAG holds about you and why.", href: SitePaths.privacy))
         return DashboardPage(
             chrome: chrome, userName: identity.user.name, companyName: tenant.companyName, roleLabel: tenant.role.label,
-            memberCount: memberCount, shortcuts: shortcuts)
+            membersSummary: memberCount.map { $0 == 1 ? "1 member" : "\($0) members" }, shortcuts: shortcuts)
     }
 }

@@ -66,7 +66,8 @@ public struct CSRFMiddleware: RouterMiddleware {
     }
 
     static func origin(of url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased()
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host?.lowercased()
         else { return url }
         let defaultPort = scheme == "https" ? 443 : 80
         return components.port.map { $0 == defaultPort ? "\(scheme)://\(host)" : "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"

@@ -65,7 +65,8 @@ public struct PageChrome: Sendable {
         return PageChrome(
             assetVersion: assetVersion,
             navigation: links,
-            flashes: context?.flash.map { [FlashView(kind: $0.isError ? "error" : "success", message: $0.message, isError: $0.isError)] } ?? [],
+            flashes: context?.flash.map { [FlashView(kind: $0.isError ? "error" : "success", message: $0.message, isError: $0.isError)] }
+                ?? [],
             csrfToken: context?.csrfToken ?? "",
             account: identity.map {
                 AccountMenu(
