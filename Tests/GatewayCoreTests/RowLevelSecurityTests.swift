@@ -72,7 +72,7 @@ struct RowLevelSecurityTests {
                 return -1
             }
 
-            for (table, key) in tables {
+            for (table, _) in tables {
                 #expect(try await count("SELECT count(*)::int FROM \(table)") == 0, "\(table): nothing without a company set")
             }
 
