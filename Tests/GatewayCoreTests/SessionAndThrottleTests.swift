@@ -1,0 +1,85 @@
+import Foundation
+import GatewayCore
+import PostgresNIO
+import TestSupport
+import Testing
+
+@Suite("Sessions and sign-in throttling in PostgreSQL")
+struct SessionAndThrottleTests {
+    func withDatabase(_ body: (Database, DatabaseSettings) async throws -> Void) async throws {
+        let settings = try await TestDatabase.fresh()
+        let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await body(Database(client: client, logger: TestDatabase.logger), settings)
+        }
+    }
+
+    func makeUser(_ settings: DatabaseSettings) async throws -> UUID {
+        let id = UUID()
+        try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+            try await connection.query(
+                "INSERT INTO users (id, email, name, password_hash) VALUES (\(id), \("\(id.uuidString.lowercased())@t.test"), 'T', 'x')",
+                logger: TestDatabase.logger)
+        }
+        return id
+    }
+
+    @Test func onlyTheTokensHashIsStoredAndExpiredSessionsArePurged() async throws {
+        try await withDatabase { database, settings in
+            let store = SessionStore(database: database, lifetime: SessionLifetime())
+            let user = try await makeUser(settings)
+            let (token, session) = try await store.create(userID: user, activeCompanyID: nil, ip: "192.0.2.7")
+            let stored = try await database.query("SELECT token_hash, host(ip) FROM sessions")
+            let (hash, ip) = try stored[0].decode((Data, String).self)
+            #expect(hash == token.hash && hash != Data(token.value.utf8))
+            #expect(ip == "192.0.2.7")
+            #expect(try await store.resolve(token) == session)
+
+            let (_, _) = try await store.create(userID: user, activeCompanyID: nil, ip: nil)
+            try await database.query("UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE token_hash = \(token.hash)")
+            #expect(try await store.purgeExpired() == 1)
+            #expect(try await database.query("SELECT 1 FROM sessions").count == 1, "the live session stays")
+            #expect(try await store.resolve(token) == nil)
+        }
+    }
+
+    @Test func aForgedOrMalformedCookieResolvesToNothing() async throws {
+        try await withDatabase { database, _ in
+            let store = SessionStore(database: database, lifetime: SessionLifetime())
+            let random = try await store.resolve(SecretToken())
+            let injected = try await store.resolve(SecretToken("'; DROP TABLE sessions; --"))
+            #expect(random == nil)
+            #expect(injected == nil)
+        }
+    }
+
+    @Test func manyFailuresFromOneAddressAreLimitedWhateverTheEmails() async throws {
+        try await withDatabase { database, _ in
+            let throttle = LoginThrottle(database: database, limits: .init(perAccount: 5, perAddress: 20))
+            for index in 0..<20 {
+                let wait = try await throttle.retryAfter(email: EmailAddress("user\(index)@t.test"), ip: "198.51.100.9")
+                #expect(wait == nil)
+                try await throttle.recordFailure(email: EmailAddress("user\(index)@t.test"), ip: "198.51.100.9")
+            }
+            let wait = try await throttle.retryAfter(email: EmailAddress("fresh@t.test"), ip: "198.51.100.9")
+            #expect(wait.map { $0 > 0 && $0 <= 15 * 60 } == true)
+            #expect(
+                try await throttle.retryAfter(email: EmailAddress("fresh@t.test"), ip: "198.51.100.10") == nil,
+                "other addresses are not affected")
+        }
+    }
+
+    @Test func failuresOutsideTheWindowNoLongerCount() async throws {
+        try await withDatabase { database, _ in
+            let throttle = LoginThrottle(database: database)
+            let email = EmailAddress("someone@t.test")
+            for _ in 0..<5 { try await throttle.recordFailure(email: email, ip: nil) }
+            #expect(try await throttle.retryAfter(email: email, ip: nil) != nil)
+            try await database.query("UPDATE login_failures SET occurred_at = now() - interval '16 minutes'")
+            #expect(try await throttle.retryAfter(email: email, ip: nil) == nil)
+            #expect(try await throttle.purgeExpired() == 5)
+        }
+    }
+}
