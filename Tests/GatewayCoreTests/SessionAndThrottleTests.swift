@@ -82,4 +82,20 @@ struct SessionAndThrottleTests {
             #expect(try await throttle.purgeExpired() == 5)
         }
     }
+
+    @Test func probingSignUpForTakenEmailsIsLimitedLikeSignIn() async throws {
+        try await withDatabase { database, _ in
+            let throttle = LoginThrottle(database: database, limits: .init(perAccount: 5, perAddress: 3))
+            let accounts = AccountService(database: database, throttle: throttle, hasher: PasswordHasher(cost: 4))
+            let form = SignUpForm(email: "taken@t.test", password: "a long enough password", name: "T", companyName: "C")
+            _ = try await accounts.signUp(form, ip: "203.0.113.5")
+            for _ in 0..<3 {
+                await #expect(throws: FieldErrors.self) { try await accounts.signUp(form, ip: "203.0.113.5") }
+            }
+            await #expect(throws: TooManyAttempts.self) {
+                try await accounts.signUp(
+                    SignUpForm(email: "new@t.test", password: "a long enough password", name: "T", companyName: "C"), ip: "203.0.113.5")
+            }
+        }
+    }
 }

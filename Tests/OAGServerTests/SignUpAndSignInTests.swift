@@ -130,7 +130,7 @@ struct SignUpAndSignInTests {
             let blocked = try await Browser(client).post("/login", ["email": world.email(world.admin), "password": World.password])
             #expect(blocked.status == .tooManyRequests)
             #expect(Int(blocked.headers[.retryAfter] ?? "") ?? 0 > 0)
-            #expect(blocked.text.contains("Too many failed sign-ins."))
+            #expect(blocked.text.contains("Too many failed attempts."))
             #expect(try await data.count("sessions") == 0)
             let failures = try await data.count("audit_events", where: "action = 'sign_in_failed'")
             #expect(failures == 5, "failed sign-ins of a member are in the company's audit log")

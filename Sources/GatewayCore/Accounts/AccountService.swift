@@ -15,6 +15,11 @@ public struct SignUpForm: Sendable {
     }
 }
 
+/// Too many failed attempts from this client; try again after the given time.
+public struct TooManyAttempts: Error, Sendable {
+    public var retryAfterSeconds: Int
+}
+
 public enum SignInResult: Sendable {
     case signedIn(User)
     /// Same answer whether the email is unknown or the password wrong.
@@ -41,7 +46,12 @@ public struct AccountService: Sendable {
     }
 
     /// Creates the company and its owner in one transaction.
+    ///
+    /// Saying that an email is taken tells that it has an account; until sign-up confirms addresses
+    /// by mail, each such answer counts against the client address like a failed sign-in, so the
+    /// register cannot be probed faster than passwords can.
     public func signUp(_ form: SignUpForm, ip: String?) async throws -> (User, companyID: UUID) {
+        if let wait = try await throttle.retryAfter(email: nil, ip: ip) { throw TooManyAttempts(retryAfterSeconds: wait) }
         var errors = FieldErrors()
         let email = EmailAddress(form.email)
         if email == nil { errors.add("email", "Enter an email address like name@example.com.") }
@@ -51,6 +61,7 @@ public struct AccountService: Sendable {
         try errors.throwIfAny()
         guard let email else { throw errors }
         if try await users.exists(email) {
+            try await throttle.recordFailure(email: nil, ip: ip)
             throw FieldErrors("email", "An account with this email already exists. Sign in instead.")
         }
 

@@ -32,6 +32,14 @@ struct AuthController {
         } catch let errors as FieldErrors {
             return services.renderer.render(
                 SignUpPage.make(form: form, errors: errors, chrome: chrome(context, SitePaths.signUp)), status: .unprocessableContent)
+        } catch let throttled as TooManyAttempts {
+            var response = services.renderer.render(
+                SignUpPage.make(
+                    form: form, errors: FieldErrors("email", Self.waitMessage(throttled.retryAfterSeconds)),
+                    chrome: chrome(context, SitePaths.signUp)),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(throttled.retryAfterSeconds)
+            return response
         }
     }
 
@@ -59,12 +67,8 @@ struct AuthController {
                     email: email, next: next, error: "The email or password is not right.", chrome: chrome(context, SitePaths.logIn)),
                 status: .unauthorized)
         case .throttled(let seconds):
-            let minutes = max(1, (seconds + 59) / 60)
             var response = services.renderer.render(
-                LogInPage.make(
-                    email: email, next: next,
-                    error: "Too many failed sign-ins. Wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.",
-                    chrome: chrome(context, SitePaths.logIn)),
+                LogInPage.make(email: email, next: next, error: Self.waitMessage(seconds), chrome: chrome(context, SitePaths.logIn)),
                 status: .tooManyRequests)
             response.headers[.retryAfter] = String(seconds)
             return response
@@ -76,6 +80,11 @@ struct AuthController {
         var response = Response.redirect(to: SitePaths.logIn, flash: .signedOut, cookies: services.cookies)
         response.setCookie(services.cookies.expired(services.cookies.sessionName))
         return response
+    }
+
+    static func waitMessage(_ seconds: Int) -> String {
+        let minutes = max(1, (seconds + 59) / 60)
+        return "Too many failed attempts. Wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again."
     }
 
     private func chrome(_ context: ConsoleRequestContext, _ path: String) -> PageChrome {
