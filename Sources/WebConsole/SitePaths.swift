@@ -17,6 +17,7 @@ public enum SitePaths {
     public static let switchCompany = "/company/switch"
     public static let members = "/company/members"
     public static let invitations = "/company/invitations"
+    public static func invitationRevocation(_ id: UUID) -> String { "/company/invitations/\(id.uuidString.lowercased())/revoke" }
     public static func memberRole(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/role" }
     public static func memberRemoval(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/remove" }
     public static let audit = "/company/audit"

@@ -116,6 +116,8 @@ struct World {
     let target = UUID()
     let otherOwner = UUID()
     let platformOperator = UUID()
+    /// Id of the pending invitation the permission matrix arranges in company A.
+    let invitation = UUID()
 
     func email(_ user: UUID) -> String { "\(user.uuidString.prefix(8).lowercased())@world.test" }
 

@@ -64,6 +64,21 @@ struct MembersTests {
         }
     }
 
+    @Test func aWithdrawnInvitationStopsWorking() async throws {
+        try await withWorld { world, data, client in
+            let admin = Browser(client)
+            try await world.signIn(admin, as: .admin)
+            let token = try invitationToken(try await admin.post("/company/invitations", ["email": "maybe@world.test", "role": "member"]))
+            let id = try await data.rows("SELECT id FROM invitations").first!.decode(UUID.self)
+            let revoked = try await admin.post(SitePaths.invitationRevocation(id))
+            #expect(revoked.status == .seeOther)
+            #expect(try await admin.get("/company/members").text.contains("The invitation was withdrawn"))
+            #expect(try await Browser(client).get("/invitations/\(token)").status == .notFound)
+            #expect(try await admin.post(SitePaths.invitationRevocation(id)).status == .notFound, "already gone")
+            #expect(try await data.count("audit_events", where: "action = 'invitation_revoked'") == 1)
+        }
+    }
+
     @Test func anInvitationIsForItsEmailOnly() async throws {
         try await withWorld { world, data, client in
             let admin = Browser(client)

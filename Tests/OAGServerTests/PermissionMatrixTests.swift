@@ -83,6 +83,9 @@ struct PermissionMatrixTests {
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),
+        "POST /company/invitations/{id}/revoke": Row(
+            { SitePaths.invitationRevocation($0.invitation) },
+            company(member: 403, admin: 303, owner: 303, otherOwner: 404)),
         "POST /logout": Row("/logout", all(303)),
     ]
 
@@ -105,7 +108,7 @@ struct PermissionMatrixTests {
             try await data.rows(
                 """
                 INSERT INTO invitations (company_id, id, email, role, token_hash, expires_at)
-                VALUES (\(world.companyA), \(UUID()), 'invitee@world.test', 'member',
+                VALUES (\(world.companyA), \(world.invitation), 'invitee@world.test', 'member',
                         sha256(convert_to(\(Self.invitationToken), 'UTF8')), now() + interval '1 day')
                 """)
             let browser = Browser(client)

@@ -8,6 +8,7 @@ public struct AuditEvent: Sendable, Equatable {
         case signInFailed = "sign_in_failed"
         case signedUp = "signed_up"
         case memberInvited = "member_invited"
+        case invitationRevoked = "invitation_revoked"
         case invitationAccepted = "invitation_accepted"
         case roleChanged = "role_changed"
         case memberRemoved = "member_removed"

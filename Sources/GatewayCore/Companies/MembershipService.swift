@@ -102,6 +102,21 @@ public struct MembershipService: Sendable {
         return link
     }
 
+    /// Withdraws a pending invitation; its link stops working at once.
+    public func revokeInvitation(_ invitationID: UUID, by tenant: Tenant, ip: String?) async throws {
+        try tenant.require(.inviteMembers)
+        try await database.withTenant(tenant.companyID) { connection in
+            let removed = try await connection.rows(
+                """
+                DELETE FROM invitations WHERE company_id = \(tenant.companyID) AND id = \(invitationID) AND accepted_at IS NULL
+                RETURNING email
+                """, logger: logger)
+            guard let email = try removed.first?.decode(String.self) else { throw NotFound() }
+            try await audit.record(
+                .invitationRevoked, companyID: tenant.companyID, actor: tenant.userID, detail: email, ip: ip, on: connection)
+        }
+    }
+
     public func changeRole(of userID: UUID, to rawRole: String, by tenant: Tenant, ip: String?) async throws {
         try tenant.require(.changeRoles)
         guard let newRole = Role(rawValue: rawRole) else { throw FieldErrors("role", "Choose owner, admin or member.") }

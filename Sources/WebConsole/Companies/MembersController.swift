@@ -10,6 +10,7 @@ struct MembersController {
     func addRoutes(to group: RouterGroup<ConsoleRequestContext>) {
         group.get(RouterPath(SitePaths.members), use: list)
         group.post(RouterPath(SitePaths.invitations), use: invite)
+        group.post("/company/invitations/:id/revoke", use: revokeInvitation)
         group.post("/company/members/:id/role", use: changeRole)
         group.post("/company/members/:id/remove", use: remove)
         group.get(RouterPath(SitePaths.audit), use: auditLog)
@@ -33,11 +34,16 @@ struct MembersController {
         }
     }
 
+    @Sendable func revokeInvitation(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        try await services.memberships.revokeInvitation(try pathID(context), by: try context.tenant(), ip: context.clientIP)
+        return .redirect(to: SitePaths.members, flash: .invitationRevoked, cookies: services.cookies)
+    }
+
     @Sendable func changeRole(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let tenant = try context.tenant()
         do {
             try await services.memberships.changeRole(
-                of: try memberID(context), to: context.form.text("role"), by: tenant, ip: context.clientIP)
+                of: try pathID(context), to: context.form.text("role"), by: tenant, ip: context.clientIP)
             return .redirect(to: SitePaths.members, flash: .roleChanged, cookies: services.cookies)
         } catch is LastOwner {
             return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)
@@ -47,7 +53,7 @@ struct MembersController {
     @Sendable func remove(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let tenant = try context.tenant()
         do {
-            try await services.memberships.remove(try memberID(context), by: tenant, ip: context.clientIP)
+            try await services.memberships.remove(try pathID(context), by: tenant, ip: context.clientIP)
             return .redirect(to: SitePaths.members, flash: .memberRemoved, cookies: services.cookies)
         } catch is LastOwner {
             return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)
@@ -68,8 +74,8 @@ struct MembersController {
             AuditPage.make(events: events, pageSize: pageSize, chrome: services.renderer.chrome(context, path: SitePaths.audit)))
     }
 
-    /// A malformed id is simply a member that does not exist here.
-    private func memberID(_ context: ConsoleRequestContext) throws -> UUID {
+    /// A malformed id is simply an object that does not exist here.
+    private func pathID(_ context: ConsoleRequestContext) throws -> UUID {
         guard let id = context.parameters.get("id", as: UUID.self) else { throw NotFound() }
         return id
     }

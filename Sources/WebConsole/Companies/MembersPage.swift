@@ -24,6 +24,7 @@ struct MembersPage: ConsolePage {
         let email: String
         let roleLabel: String
         let expiresOn: String
+        let revokeAction: String
     }
 
     let chrome: PageChrome
@@ -60,7 +61,9 @@ struct MembersPage: ConsolePage {
                     fieldID: member.userID.uuidString.lowercased())
             },
             invitations: invitations.map {
-                InvitationRow(email: $0.email.value, roleLabel: $0.role.label, expiresOn: DisplayDate.day($0.expiresAt))
+                InvitationRow(
+                    email: $0.email.value, roleLabel: $0.role.label, expiresOn: DisplayDate.day($0.expiresAt),
+                    revokeAction: SitePaths.invitationRevocation($0.id))
             },
             inviteEmail: FieldView("email", from: form, errors: errors),
             inviteRole: FieldView("role", from: form, errors: errors),
@@ -111,6 +114,7 @@ struct AuditPage: ConsolePage {
         case .signInFailed: "Failed sign-in"
         case .signedUp: "Created the company"
         case .memberInvited: "Invited a member"
+        case .invitationRevoked: "Withdrew an invitation"
         case .invitationAccepted: "Accepted an invitation"
         case .roleChanged: "Changed a role"
         case .memberRemoved: "Removed a member"
