@@ -145,6 +145,7 @@ struct SignUpAndSignInTests {
             let response = try await browser.get("/dashboard")
             #expect(response.status == .seeOther)
             #expect(try await data.count("sessions") == 0, "the expired session is deleted")
+            #expect(try await browser.get("/login").text.contains("Your session ended. Sign in again to continue."))
         }
     }
 

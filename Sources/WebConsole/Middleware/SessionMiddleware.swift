@@ -19,12 +19,22 @@ public struct SessionMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path.hasPrefix(apiPrefix) { return try await next(request, context) }
         var context = context
-        var setCookies: [Cookie] = []
+        // By name, so that a later decision about a cookie replaces an earlier one.
+        var setCookies: [String: Cookie] = [:]
+        func set(_ cookie: Cookie) { setCookies[cookie.name] = cookie }
 
+        if let code = request.cookies[cookies.flashName]?.value {
+            context.flash = Flash(rawValue: code)
+            set(cookies.expired(cookies.flashName))
+        }
         let sessionToken = request.cookies[cookies.sessionName]?.value
         if let sessionToken, !sessionToken.isEmpty {
             context.identity = try await identities.resolve(token: sessionToken)
-            if context.identity == nil { setCookies.append(cookies.expired(cookies.sessionName)) }
+            if context.identity == nil {
+                // Ended by timeout, sign-out elsewhere or a password change: say so on the next page.
+                set(cookies.expired(cookies.sessionName))
+                set(cookies.flash(.sessionEnded))
+            }
         }
         if let identity = context.identity {
             context.csrfToken = identity.session.csrfToken
@@ -32,16 +42,12 @@ public struct SessionMiddleware: RouterMiddleware {
             context.csrfToken = existing
         } else {
             context.csrfToken = SecretToken().value
-            setCookies.append(cookies.csrf(context.csrfToken))
-        }
-        if let code = request.cookies[cookies.flashName]?.value {
-            context.flash = Flash(rawValue: code)
-            setCookies.append(cookies.expired(cookies.flashName))
+            set(cookies.csrf(context.csrfToken))
         }
 
         var response = try await next(request, context)
         let alreadySet = Set(response.headers[values: .setCookie].compactMap { $0.split(separator: "=").first.map(String.init) })
-        for cookie in setCookies where !alreadySet.contains(cookie.name) {
+        for cookie in setCookies.values where !alreadySet.contains(cookie.name) {
             response.setCookie(cookie)
         }
         return response
