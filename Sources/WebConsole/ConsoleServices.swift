@@ -33,10 +33,9 @@ public struct ConsoleServices: Sendable {
         self.logger = logger
     }
 
-    /// Starts a fresh session (a new id on every sign-in and privilege change) and ends the old one.
+    /// The cookie of a fresh session that replaces `old` (see `SessionStore.rotate`).
     func startSession(for userID: UUID, company: UUID?, replacing old: Session?, ip: String?) async throws -> Cookie {
-        if let old { try await sessions.end(tokenHash: old.tokenHash) }
-        let (token, _) = try await sessions.create(userID: userID, activeCompanyID: company, ip: ip)
+        let (token, _) = try await sessions.rotate(replacing: old, userID: userID, activeCompanyID: company, ip: ip)
         return cookies.session(token.value)
     }
 }

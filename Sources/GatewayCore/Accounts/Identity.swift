@@ -32,14 +32,3 @@ public struct IdentityResolver: Sendable {
         return Identity(user: user, session: session, memberships: all, tenant: tenant)
     }
 }
-
-extension MembershipService {
-    /// Platform-wide company list for operators.
-    public func allCompanies(for user: User) async throws -> [(company: Company, memberCount: Int)] {
-        guard user.isOperator else { throw AccessDenied("Only platform operators may do this.") }
-        return try await database.query("SELECT company_id, company_name, created_at, member_count FROM platform_companies()").map { row in
-            let (id, name, createdAt, count) = try row.decode((UUID, String, Date, Int).self)
-            return (Company(id: id, name: name, createdAt: createdAt), count)
-        }
-    }
-}

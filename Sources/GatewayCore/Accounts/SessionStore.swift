@@ -59,6 +59,14 @@ public struct SessionStore: Sendable {
         )
     }
 
+    /// A fresh session, ending `old`: every sign-in and privilege change gets a new id (no fixation).
+    public func rotate(
+        replacing old: Session?, userID: UUID, activeCompanyID: UUID?, ip: String?
+    ) async throws -> (token: SecretToken, session: Session) {
+        if let old { try await end(tokenHash: old.tokenHash) }
+        return try await create(userID: userID, activeCompanyID: activeCompanyID, ip: ip)
+    }
+
     /// The live session for a cookie token; an expired one is deleted and answers nil.
     public func resolve(_ token: SecretToken, now: Date = Date()) async throws -> Session? {
         guard token.isWellFormed else { return nil }

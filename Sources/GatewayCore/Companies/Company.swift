@@ -8,11 +8,7 @@ public struct Company: Sendable, Equatable {
     public static let maximumNameLength = 100
 
     public static func problem(withName name: String) -> String? {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { return "Enter your company's name." }
-        if trimmed.count > maximumNameLength { return "Use at most \(maximumNameLength) characters." }
-        if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "Remove the control characters." }
-        return nil
+        DisplayName.problem(with: name, whenEmpty: "Enter your company's name.", maximumLength: maximumNameLength)
     }
 }
 

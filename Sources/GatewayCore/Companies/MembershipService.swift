@@ -17,6 +17,15 @@ public struct MembershipService: Sendable {
 
     private var logger: Logger { database.logger }
 
+    /// Platform-wide company list for operators.
+    public func allCompanies(for user: User) async throws -> [(company: Company, memberCount: Int)] {
+        guard user.isOperator else { throw AccessDenied("Only platform operators may do this.") }
+        return try await database.query("SELECT company_id, company_name, created_at, member_count FROM platform_companies()").map { row in
+            let (id, name, createdAt, count) = try row.decode((UUID, String, Date, Int).self)
+            return (Company(id: id, name: name, createdAt: createdAt), count)
+        }
+    }
+
     /// The companies a user belongs to, oldest membership first.
     public func memberships(of userID: UUID) async throws -> [Membership] {
         try await database.query("SELECT company_id, company_name, role, joined_at FROM user_memberships(\(userID))").map { row in
