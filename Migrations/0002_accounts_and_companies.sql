@@ -80,12 +80,13 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_recent ON audit_events (company_id, created_at DESC, id);
 
 -- Messages for a future mailer; development writes invitation links to the log instead.
+-- Bodies carry one-time links, so they are sealed by the vault (see 0003_company_keys.sql).
 CREATE TABLE outbox (
     company_id uuid NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     id uuid NOT NULL,
     recipient text NOT NULL,
     subject text NOT NULL,
-    body text NOT NULL,
+    sealed_body bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     sent_at timestamptz,
     PRIMARY KEY (company_id, id)
@@ -117,7 +118,7 @@ $$;
 -- Which companies a user belongs to (sign-in, company switcher).
 CREATE FUNCTION user_memberships(p_user_id uuid)
 RETURNS TABLE (company_id uuid, company_name text, role text, joined_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT m.company_id, c.name, m.role, m.joined_at
     FROM memberships m JOIN companies c ON c.id = m.company_id
     WHERE m.user_id = p_user_id
@@ -127,14 +128,14 @@ $$;
 -- Which company an invitation link belongs to, so that the rest runs inside that tenant.
 CREATE FUNCTION invitation_company(p_token_hash bytea)
 RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT company_id FROM invitations WHERE token_hash = p_token_hash
 $$;
 
 -- The operator console's list of companies: names and sizes, no member data.
 CREATE FUNCTION platform_companies()
 RETURNS TABLE (company_id uuid, company_name text, created_at timestamptz, member_count bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT c.id, c.name, c.created_at, (SELECT count(*) FROM memberships m WHERE m.company_id = c.id)
     FROM companies c
     ORDER BY c.created_at DESC

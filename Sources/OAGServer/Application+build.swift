@@ -37,7 +37,8 @@ public func buildApplication(
 public func makeConsoleServices(config: AppConfig, database: Database, logger: Logger) async throws -> ConsoleServices {
     let resources = config.resourcesDirectory
     let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
-    let memberships = MembershipService(database: database, baseURL: config.baseURL)
+    let vault = Vault(ring: try config.keyRing(logger: logger), logger: logger)
+    let memberships = MembershipService(database: database, vault: vault, baseURL: config.baseURL)
     let hasher = PasswordHasher()
     return ConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),

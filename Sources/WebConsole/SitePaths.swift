@@ -27,8 +27,11 @@ public enum SitePaths {
 
     /// Where to go after signing in: only a path on this site, never another origin.
     public static func safeNext(_ candidate: String?) -> String {
-        guard let candidate, candidate.hasPrefix("/"), !candidate.hasPrefix("//"), !candidate.contains("\\"),
-            !candidate.contains("\n"), !candidate.contains("\r"), candidate.count < 512
+        // A single leading slash and no control or space characters: browsers drop tabs and
+        // newlines from URLs, so "/\t/evil.example" would otherwise become "//evil.example".
+        guard let candidate, candidate.hasPrefix("/"), candidate.count < 512,
+            !candidate.dropFirst().hasPrefix("/"), !candidate.contains("\\"),
+            candidate.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
         else { return dashboard }
         return candidate
     }

@@ -12,8 +12,9 @@ struct Demo: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try loadConfiguration()
+            let vault = Vault(ring: try config.keyRing(logger: logger), logger: logger)
             try await withMigratedDatabase(config: config, logger: logger) { database in
-                let accounts = try await DemoCompany(database: database, baseURL: config.baseURL).seed()
+                let accounts = try await DemoCompany(database: database, vault: vault, baseURL: config.baseURL).seed()
                 print("\nDemo company \"\(DemoCompany.companyName)\" — sign in at \(config.baseURL)/login")
                 for account in accounts {
                     print(

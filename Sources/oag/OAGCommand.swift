@@ -10,7 +10,7 @@ struct OAGCommand: AsyncParsableCommand {
         commandName: "oag",
         abstract: "Omra AI Gateway: the admin console and OpenAI-compatible gateway.",
         discussion: "Configuration comes from OAG_* environment variables; see README.md.",
-        subcommands: [Serve.self, Migrate.self, Admin.self, Demo.self]
+        subcommands: [Serve.self, Migrate.self, Admin.self, Demo.self, Keys.self]
     )
 }
 

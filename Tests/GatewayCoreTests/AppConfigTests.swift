@@ -58,6 +58,23 @@ struct AppConfigTests {
         }
     }
 
+    @Test func productionNeedsASeparateSchemaOwner() throws {
+        let url = "postgres://app@db.internal/oag"
+        #expect(
+            throws: ConfigError(
+                variable: "OAG_DATABASE_OWNER_URL",
+                problem: "required with OAG_DATABASE_URL over https: the app's role must not own the tables")
+        ) {
+            try config(["OAG_DATABASE_URL": url, "OAG_BASE_URL": "https://console.example.com"])
+        }
+        let both = try config([
+            "OAG_DATABASE_URL": url, "OAG_DATABASE_OWNER_URL": "postgres://owner@db.internal/oag",
+            "OAG_BASE_URL": "https://console.example.com",
+        ])
+        #expect(both.databaseOwnerURL?.username == "owner")
+        #expect(try config(["OAG_DATABASE_URL": url]).databaseOwnerURL == nil, "development over http may use one role")
+    }
+
     @Test func emptyValuesCountAsUnset() throws {
         #expect(try config(["OAG_PORT": "", "OAG_DATABASE_URL": " "]).port == 8080)
     }

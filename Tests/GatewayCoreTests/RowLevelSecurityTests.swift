@@ -24,7 +24,8 @@ struct RowLevelSecurityTests {
                     VALUES (\(company), \(UUID()), 'x@rls.test', 'member', sha256(gen_random_uuid()::text::bytea), now())
                     """,
                     "INSERT INTO audit_events (company_id, id, action) VALUES (\(company), \(UUID()), 'signed_in')",
-                    "INSERT INTO outbox (company_id, id, recipient, subject, body) VALUES (\(company), \(UUID()), 'x@rls.test', 's', 'b')",
+                    "INSERT INTO outbox (company_id, id, recipient, subject, sealed_body) VALUES (\(company), \(UUID()), 'x@rls.test', 's', '\\x00')",
+                    "INSERT INTO company_keys (company_id, id, master_key_id, wrapped_key) VALUES (\(company), \(UUID()), 'k', '\\x00')",
                 ]
                 for statement in statements { try await connection.query(statement, logger: TestDatabase.logger) }
             }

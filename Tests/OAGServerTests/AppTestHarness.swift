@@ -14,7 +14,7 @@ func withApp(
     logger: Logger = TestDatabase.logger,
     _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let config = AppConfig(baseURL: baseURL, resourcesDirectory: TestDatabase.repositoryRoot)
+    let config = AppConfig(baseURL: baseURL, resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
     let settings: DatabaseSettings
     if let database {
         settings = database

@@ -30,6 +30,9 @@ struct MembersTests {
                     "invitations", where: "expires_at BETWEEN now() + interval '7 days' - interval '1 minute' AND now() + interval '7 days'"
                 ) == 1)
             #expect(try await data.count("outbox", where: "recipient = 'new.person@world.test'") == 1)
+            #expect(
+                try await data.count("outbox", where: "position(convert_to('\(token)', 'UTF8') in sealed_body) > 0") == 0,
+                "the queued mail holds the link only sealed")
 
             let invitee = Browser(client)
             let page = try await invitee.get("/invitations/\(token)")
@@ -153,6 +156,21 @@ struct MembersTests {
         }
     }
 
+    @Test func invitationsOfARemovedOrDemotedAdminStopWorking() async throws {
+        try await withWorld { world, data, client in
+            let admin = Browser(client)
+            try await world.signIn(admin, as: .admin)
+            let token = try invitationToken(
+                try await admin.post("/company/invitations", ["email": "backdoor@world.test", "role": "admin"]))
+            let owner = Browser(client)
+            try await world.signIn(owner, as: .owner)
+            #expect(try await owner.post(SitePaths.memberRole(world.admin), ["role": "member"]).status == .seeOther)
+            #expect(
+                try await Browser(client).get("/invitations/\(token)").status == .notFound, "a demoted admin's invitations are withdrawn")
+            #expect(try await data.count("invitations") == 0)
+        }
+    }
+
     @Test func anotherCompanysMemberIsNotFoundNotForbidden() async throws {
         try await withWorld { world, data, client in
             let otherOwner = Browser(client)
@@ -197,6 +215,17 @@ struct MembersTests {
                 #expect(!html.contains("<img src=x"), "\(path)")
                 #expect(html.contains("&lt;script&gt;"), "\(path) shows it as text")
             }
+        }
+    }
+
+    @Test(arguments: ["1e300", "nan", "inf", "-5", "abc", "9999999999999"])
+    func aHostileAuditCursorShowsTheNewestPage(_ before: String) async throws {
+        try await withWorld { world, _, client in
+            let owner = Browser(client)
+            try await world.signIn(owner, as: .owner)
+            let response = try await owner.get("/company/audit?before=\(before)&id=\(UUID())")
+            #expect(response.status == .ok)
+            #expect(response.text.contains("Signed in"))
         }
     }
 

@@ -93,7 +93,7 @@ struct PermissionMatrixTests {
         let settings = try await TestDatabase.fresh()
         let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
         let database = Database(client: client, logger: TestDatabase.logger)
-        let config = AppConfig(resourcesDirectory: TestDatabase.repositoryRoot)
+        let config = AppConfig(resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
         let services = try await makeConsoleServices(config: config, database: database, logger: TestDatabase.logger)
         let router = buildRouter(config: config, services: services, database: database, logger: TestDatabase.logger)
         let registered = Set(router.routes.map { "\($0.method) \($0.path)" })

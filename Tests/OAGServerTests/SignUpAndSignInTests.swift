@@ -187,7 +187,9 @@ struct SignUpAndSignInTests {
 
     @Test func nextAfterSignInStaysOnThisSite() {
         #expect(SitePaths.safeNext("/company/members") == "/company/members")
-        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", nil] {
+        for hostile in [
+            "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/\t/evil.example", "/ /evil.example", nil,
+        ] {
             #expect(SitePaths.safeNext(hostile) == "/dashboard")
         }
     }

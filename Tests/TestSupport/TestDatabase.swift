@@ -26,6 +26,13 @@ public enum TestDatabase {
         return logger
     }()
 
+    /// A fixed key ring for tests, so that no test writes a development key anywhere.
+    public static let masterKeys: MasterKeyRing = {
+        let key = Data(repeating: UInt8(ascii: "t"), count: 32).base64EncodedString()
+        guard let ring = try? MasterKeyRing(parsing: "test:\(key)") else { fatalError("the test key ring does not parse") }
+        return ring
+    }()
+
     private static let templateName = "oag_template"
     private static let cluster = Task { try await Cluster.start() }
 

@@ -26,6 +26,7 @@ def test_help_lists_the_commands():
         ("OAG_BASE_URL", "example.com"),
         ("OAG_DATABASE_URL", "mysql://user@host/db"),
         ("OAG_SECURE_COOKIES", "maybe"),
+        ("OAG_MASTER_KEYS", "k1:c2hvcnQ="),
     ],
 )
 def test_a_bad_setting_exits_2_with_one_line_naming_it(workdir, variable, value):
@@ -109,3 +110,18 @@ def test_a_command_next_to_a_running_server_leaves_its_database_alone(server):
     assert result.returncode == 0, result.stderr
     assert http_status(server.base_url + "/readyz") == 200
     assert http_status(server.base_url + "/privacy/versions") == 200
+
+
+def test_keys_rotate_rewraps_under_the_first_key_and_never_prints_keys(workdir):
+    import base64
+    old = base64.b64encode(b"o" * 32).decode()
+    new = base64.b64encode(b"n" * 32).decode()
+    server = Server(workdir / "data", free_port())
+    first = run_oag("keys", "rotate", env=server.environment(OAG_MASTER_KEYS=f"old:{old}"))
+    assert first.returncode == 0, first.stderr
+    assert 'under master key "old"' in first.stdout
+    rotated = run_oag("keys", "rotate", env=server.environment(OAG_MASTER_KEYS=f"new:{new},old:{old}"))
+    assert rotated.returncode == 0, rotated.stderr
+    assert 'under master key "new"' in rotated.stdout
+    for secret in (old, new):
+        assert secret not in rotated.stdout + rotated.stderr + first.stdout + first.stderr

@@ -18,17 +18,19 @@ public struct DemoCompany: Sendable {
     ]
 
     let database: Database
+    let vault: Vault
     let baseURL: String
 
-    public init(database: Database, baseURL: String) {
+    public init(database: Database, vault: Vault, baseURL: String) {
         self.database = database
+        self.vault = vault
         self.baseURL = baseURL
     }
 
     /// Creates what is missing and returns the sign-in details.
     public func seed() async throws -> [Account] {
         let accounts = AccountService(database: database, throttle: LoginThrottle(database: database))
-        let memberships = MembershipService(database: database, baseURL: baseURL)
+        let memberships = MembershipService(database: database, vault: vault, baseURL: baseURL)
         let owner = Self.accounts[0]
         guard let ownerEmail = EmailAddress(owner.email) else { return Self.accounts }
         if try await !accounts.users.exists(ownerEmail) {

@@ -7,11 +7,13 @@ import PostgresNIO
 public struct MembershipService: Sendable {
     let database: Database
     let audit: AuditLog
+    let vault: Vault
     let baseURL: String
 
-    public init(database: Database, baseURL: String) {
+    public init(database: Database, vault: Vault, baseURL: String) {
         self.database = database
         self.audit = AuditLog(database: database)
+        self.vault = vault
         self.baseURL = baseURL
     }
 
@@ -98,11 +100,15 @@ public struct MembershipService: Sendable {
                 VALUES (\(tenant.companyID), \(UUID()), \(email.value), \(role.rawValue), \(token.hash), \(tenant.userID),
                         now() + make_interval(secs => \(Invitation.lifetime)))
                 """, logger: logger)
+            let messageID = UUID()
+            let body = "Join \(tenant.companyName) as \(role.label.lowercased()): \(link)\nThe link works once and expires in 7 days."
+            let sealedBody = try await vault.seal(
+                Data(body.utf8), at: SecretLocation(table: "outbox", rowID: messageID.uuidString, column: "sealed_body"),
+                companyID: tenant.companyID, on: connection)
             try await connection.rows(
                 """
-                INSERT INTO outbox (company_id, id, recipient, subject, body)
-                VALUES (\(tenant.companyID), \(UUID()), \(email.value), \("You are invited to \(tenant.companyName) on OAG"),
-                        \("Join \(tenant.companyName) as \(role.label.lowercased()): \(link)\nThe link works once and expires in 7 days."))
+                INSERT INTO outbox (company_id, id, recipient, subject, sealed_body)
+                VALUES (\(tenant.companyID), \(messageID), \(email.value), \("You are invited to \(tenant.companyName) on OAG"), \(sealedBody))
                 """, logger: logger)
             try await audit.record(
                 .memberInvited, companyID: tenant.companyID, actor: tenant.userID, detail: "\(email.value) as \(role.rawValue)", ip: ip,
@@ -130,6 +136,7 @@ public struct MembershipService: Sendable {
         try tenant.require(.changeRoles)
         guard let newRole = Role(rawValue: rawRole) else { throw FieldErrors("role", "Choose owner, admin or member.") }
         try await database.withTenant(tenant.companyID) { connection in
+            try await lockCompany(tenant.companyID, on: connection)
             let member = try await lockedMember(userID, in: tenant.companyID, on: connection)
             guard AccessPolicy.mayAssign(newRole, to: member.role, as: tenant.role) else {
                 throw AccessDenied("Only an owner can make or change an owner.")
@@ -140,6 +147,9 @@ public struct MembershipService: Sendable {
             try await connection.rows(
                 "UPDATE memberships SET role = \(newRole.rawValue) WHERE company_id = \(tenant.companyID) AND user_id = \(userID)",
                 logger: logger)
+            if !AccessPolicy.allows(newRole, .inviteMembers) {
+                try await withdrawInvitations(sentBy: userID, in: tenant.companyID, on: connection)
+            }
             try await audit.record(
                 .roleChanged, companyID: tenant.companyID, actor: tenant.userID,
                 detail: "\(member.email): \(member.role.rawValue) → \(newRole.rawValue)", ip: ip, on: connection)
@@ -149,6 +159,7 @@ public struct MembershipService: Sendable {
     public func remove(_ userID: UUID, by tenant: Tenant, ip: String?) async throws {
         try tenant.require(.removeMembers)
         try await database.withTenant(tenant.companyID) { connection in
+            try await lockCompany(tenant.companyID, on: connection)
             let member = try await lockedMember(userID, in: tenant.companyID, on: connection)
             guard AccessPolicy.mayRemove(memberWith: member.role, as: tenant.role) else {
                 throw AccessDenied("Only an owner can remove an owner.")
@@ -158,6 +169,7 @@ public struct MembershipService: Sendable {
             }
             try await connection.rows(
                 "DELETE FROM memberships WHERE company_id = \(tenant.companyID) AND user_id = \(userID)", logger: logger)
+            try await withdrawInvitations(sentBy: userID, in: tenant.companyID, on: connection)
             try await connection.rows(
                 "UPDATE sessions SET active_company_id = NULL WHERE user_id = \(userID) AND active_company_id = \(tenant.companyID)",
                 logger: logger)
@@ -246,6 +258,18 @@ public struct MembershipService: Sendable {
             .invitationAccepted, companyID: details.companyID, actor: user.id, detail: "\(user.email.value) as \(role)", ip: ip,
             on: connection)
         return Membership(companyID: details.companyID, companyName: details.companyName, role: details.role, joinedAt: Date())
+    }
+
+    /// Role changes and removals of one company run one at a time: the last-owner check then
+    /// cannot race, and two owners demoting each other cannot deadlock.
+    private func lockCompany(_ companyID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.rows("SELECT 1 FROM companies WHERE id = \(companyID) FOR UPDATE", logger: logger)
+    }
+
+    /// Someone who can no longer invite must not get back in through a link they sent earlier.
+    private func withdrawInvitations(sentBy userID: UUID, in companyID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.rows(
+            "DELETE FROM invitations WHERE company_id = \(companyID) AND invited_by = \(userID) AND accepted_at IS NULL", logger: logger)
     }
 
     private func lockedMember(_ userID: UUID, in companyID: UUID, on connection: PostgresConnection) async throws -> (

@@ -16,6 +16,8 @@ public struct AppConfig: Sendable {
     /// own role (`databaseURL`) then owns nothing, so row-level security applies to it.
     public var databaseOwnerURL: DatabaseURL?
     public var secureCookies: Bool
+    /// `nil` in development: a key is then generated into `dataDirectory` (see `MasterKeyRing`).
+    public var masterKeys: MasterKeyRing?
     public var sessionLifetime: SessionLifetime
     public var logLevel: Logger.Level
 
@@ -30,6 +32,7 @@ public struct AppConfig: Sendable {
         databaseURL: DatabaseURL? = nil,
         databaseOwnerURL: DatabaseURL? = nil,
         secureCookies: Bool? = nil,
+        masterKeys: MasterKeyRing? = nil,
         sessionLifetime: SessionLifetime = SessionLifetime(),
         logLevel: Logger.Level = .info
     ) {
@@ -41,8 +44,14 @@ public struct AppConfig: Sendable {
         self.databaseURL = databaseURL
         self.databaseOwnerURL = databaseOwnerURL
         self.secureCookies = secureCookies ?? self.baseURL.hasPrefix("https://")
+        self.masterKeys = masterKeys
         self.sessionLifetime = sessionLifetime
         self.logLevel = logLevel
+    }
+
+    /// The configured key ring, or in development one generated into the data directory.
+    public func keyRing(logger: Logger) throws -> MasterKeyRing {
+        try masterKeys ?? MasterKeyRing.developmentRing(dataDirectory: dataDirectory, logger: logger)
     }
 
     /// Reads and validates the `OAG_*` variables; the first bad one is reported by name.
@@ -60,7 +69,7 @@ public struct AppConfig: Sendable {
                 problem: "no Templates/ folder in \(resources); run oag from the project folder or point OAG_RESOURCES_DIR at it"
             )
         }
-        return AppConfig(
+        let config = AppConfig(
             host: try reader.host("OAG_HOST") ?? "127.0.0.1",
             port: port,
             baseURL: baseURL,
@@ -69,11 +78,19 @@ public struct AppConfig: Sendable {
             databaseURL: try reader.databaseURL("OAG_DATABASE_URL"),
             databaseOwnerURL: try reader.databaseURL("OAG_DATABASE_OWNER_URL"),
             secureCookies: try reader.bool("OAG_SECURE_COOKIES"),
+            masterKeys: try reader.masterKeys("OAG_MASTER_KEYS"),
             sessionLifetime: SessionLifetime(
                 idleTimeout: .seconds(60 * (try reader.positiveInteger("OAG_SESSION_IDLE_MINUTES", maximum: 24 * 60) ?? 30)),
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
+        // In production one role for both would silently switch off the database's tenant guard.
+        if config.databaseURL != nil, config.databaseOwnerURL == nil, config.usesHTTPS {
+            throw ConfigError(
+                variable: "OAG_DATABASE_OWNER_URL",
+                problem: "required with OAG_DATABASE_URL over https: the app's role must not own the tables")
+        }
+        return config
     }
 }
 
@@ -154,6 +171,16 @@ struct EnvironmentReader {
             throw ConfigError(variable: name, problem: "expected one of \(names), got \"\(raw)\"")
         }
         return level
+    }
+
+    func masterKeys(_ name: String) throws(ConfigError) -> MasterKeyRing? {
+        guard let raw = string(name) else { return nil }
+        do {
+            return try MasterKeyRing(parsing: raw)
+        } catch {
+            // The message names the entry, never the key material.
+            throw ConfigError(variable: name, problem: error.description)
+        }
     }
 
     func databaseURL(_ name: String) throws(ConfigError) -> DatabaseURL? {

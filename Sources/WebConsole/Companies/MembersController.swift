@@ -64,7 +64,10 @@ struct MembersController {
         let tenant = try context.tenant()
         let query = request.uri.queryParameters
         var before: (Date, UUID)?
-        if let seconds = query.get("before", as: Double.self), let id = query.get("id", as: UUID.self) {
+        // Only a time this log could hold is a cursor; anything else shows the newest page.
+        if let seconds = query.get("before", as: Double.self), seconds.isFinite, (0...4_102_444_800).contains(seconds),
+            let id = query.get("id", as: UUID.self)
+        {
             before = (Date(timeIntervalSince1970: seconds), id)
         }
         let pageSize = 50

@@ -3,7 +3,8 @@ import Logging
 
 /// One log line per request: id, method, path, status, duration.
 ///
-/// The query string is left out: OAuth callbacks carry codes and state in it.
+/// The path is logged as its route pattern (`/invitations/{token}`), so secrets in paths stay
+/// out; the query string is left out too (OAuth callbacks carry codes and state in it).
 /// Headers are never logged, so cookies and API keys stay out of the log.
 public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
@@ -28,7 +29,7 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "request",
             metadata: [
                 "method": "\(request.method.rawValue)",
-                "path": "\(request.uri.path)",
+                "path": "\(context.endpointPath ?? "(no route)")",
                 "status": "\(status)",
                 "duration_ms": "\(String(format: "%.1f", milliseconds))",
             ])
