@@ -178,7 +178,8 @@ public final class EmbeddedPostgres: Sendable {
     private func startServer(binaries: PostgresBinaries, account: ServerAccount) async throws {
         var serverOptions = ["-c listen_addresses=''", "-k '\(socketDirectory)'", "-c unix_socket_permissions=0700"]
         if !durable {
-            serverOptions += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            // Tests: many apps, each with its own pool, run in parallel against one cluster.
+            serverOptions += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=500"]
         }
         let start = account.command([
             binaries.pgCtl, "start", "-D", clusterDirectory, "-l", serverLogPath, "-w", "-t", "60", "-s",
