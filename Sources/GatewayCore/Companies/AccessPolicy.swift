@@ -1,7 +1,5 @@
-/// Everything a signed-in member may try in a company.
+/// What members may do to their company, beyond using it: each needs a minimum role.
 public enum Action: String, Sendable, CaseIterable {
-    case viewDashboard
-    case editOwnAccount
     case viewMembers
     case inviteMembers
     case changeRoles
@@ -9,11 +7,10 @@ public enum Action: String, Sendable, CaseIterable {
     case viewAuditLog
 }
 
-/// The one answer to "may this member do this": role × action. Every route asks here.
+/// The one answer to "may this member do this": role × action. Services ask it before acting.
 public enum AccessPolicy {
     public static func minimumRole(for action: Action) -> Role {
         switch action {
-        case .viewDashboard, .editOwnAccount: .member
         case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog: .admin
         }
     }
