@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import GatewayAPI
 import GatewayCore
 import Hummingbird
@@ -16,13 +17,26 @@ public func buildApplication(
     let migrator = try Migrator(directory: resources + "/Migrations", logger: logger)
     let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
-    let services = try await makeConsoleServices(config: config, database: database, logger: logger)
+    let outboundHTTP = OAuthClient.makeHTTPClient(timeout: config.outboundTimeout)
+    let services: ConsoleServices
+    do {
+        services = try await makeConsoleServices(config: config, database: database, outboundHTTP: outboundHTTP, logger: logger)
+    } catch {
+        try await outboundHTTP.shutdown()
+        throw error
+    }
     let router = buildRouter(config: config, services: services, database: database, logger: logger)
 
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-        services: [client, MaintenanceService(sessions: services.sessions, throttle: LoginThrottle(database: database), logger: logger)],
+        services: [
+            client,
+            MaintenanceService(
+                sessions: services.sessions, throttle: LoginThrottle(database: database), oauthStates: OAuthStateStore(database: database),
+                logger: logger),
+            HTTPClientService(client: outboundHTTP),
+        ],
         logger: logger)
     app.beforeServerStarts {
         _ = try await settings.owner.withConnection(logger: logger) { owner in
@@ -34,12 +48,16 @@ public func buildApplication(
 }
 
 /// The core services the console uses, on one pool.
-public func makeConsoleServices(config: AppConfig, database: Database, logger: Logger) async throws -> ConsoleServices {
+public func makeConsoleServices(
+    config: AppConfig, database: Database, outboundHTTP: HTTPClient, logger: Logger
+) async throws -> ConsoleServices {
     let resources = config.resourcesDirectory
     let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
     let vault = Vault(ring: try config.keyRing(logger: logger), logger: logger)
     let memberships = MembershipService(database: database, vault: vault, baseURL: config.baseURL)
     let hasher = PasswordHasher()
+    let catalog = ProviderCatalog(settings: config.providers)
+    let oauth = OAuthClient(http: outboundHTTP, timeout: config.outboundTimeout, logger: logger)
     return ConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
         cookies: CookieSettings(secure: config.secureCookies),
@@ -49,6 +67,9 @@ public func makeConsoleServices(config: AppConfig, database: Database, logger: L
         sessions: sessions,
         audit: AuditLog(database: database),
         hasher: hasher,
+        integrations: IntegrationService(
+            database: database, vault: vault, client: oauth, catalog: catalog, cache: ProviderDataCache(), baseURL: config.baseURL),
+        providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
         logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }
@@ -60,7 +81,8 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
     router.addMiddleware {
         RequestLogMiddleware()
         MetricsMiddleware()
-        SecurityHeadersMiddleware(strictTransportSecurity: config.usesHTTPS)
+        SecurityHeadersMiddleware(
+            strictTransportSecurity: config.usesHTTPS, formTargets: services.integrations.catalog.authorizeOrigins)
         ErrorPageMiddleware(renderer: services.renderer, apiPrefix: GatewayRoutes.pathPrefix)
         BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize)
         FileMiddleware(

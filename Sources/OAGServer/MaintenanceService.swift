@@ -2,11 +2,12 @@ import GatewayCore
 import Logging
 import ServiceLifecycle
 
-/// Periodic clean-up on every node: expired sessions and old sign-in failures.
+/// Periodic clean-up on every node: expired sessions, old sign-in failures, stale OAuth states.
 /// The deletes are idempotent, so several nodes doing it at once is harmless.
 struct MaintenanceService: Service {
     let sessions: SessionStore
     let throttle: LoginThrottle
+    let oauthStates: OAuthStateStore
     let logger: Logger
     var interval: Duration = .seconds(600)
 
@@ -15,6 +16,7 @@ struct MaintenanceService: Service {
             do {
                 let ended = try await sessions.purgeExpired()
                 try await throttle.purgeExpired()
+                _ = try await oauthStates.purgeExpired()
                 if ended > 0 { logger.info("Purged expired sessions", metadata: ["count": "\(ended)"]) }
             } catch {
                 logger.warning("Maintenance pass failed; will retry", metadata: ["error": "\(error)"])

@@ -17,12 +17,14 @@ public struct ConsoleRoutes: Sendable {
         PrivacyController(renderer: services.renderer, policies: services.policies).addRoutes(to: everyone)
         AuthController(services: services).addRoutes(to: everyone)
         InvitationController(services: services).addRoutes(to: everyone)
+        ProviderSignInController(services: services).addRoutes(to: everyone)
 
         AccountController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.signedIn)))
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)
         MembersController(services: services).addRoutes(to: members)
+        IntegrationsController(services: services).addRoutes(to: members)
 
         AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }

@@ -13,13 +13,16 @@ public struct ConsoleServices: Sendable {
     public var sessions: SessionStore
     public var audit: AuditLog
     public var hasher: PasswordHasher
+    public var integrations: IntegrationService
+    public var providerSignIn: ProviderSignIn
     /// Invitation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
 
     public init(
         renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
-        sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, logsInvitationLinks: Bool, logger: Logger
+        sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
+        logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
@@ -29,6 +32,8 @@ public struct ConsoleServices: Sendable {
         self.sessions = sessions
         self.audit = audit
         self.hasher = hasher
+        self.integrations = integrations
+        self.providerSignIn = providerSignIn
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

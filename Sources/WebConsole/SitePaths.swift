@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 /// Every URL of the console, in one place.
 public enum SitePaths {
@@ -14,6 +15,14 @@ public enum SitePaths {
     public static let account = "/account"
     public static let accountPassword = "/account/password"
 
+    public static let integrations = "/account/integrations"
+    public static func integrationConnect(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/connect" }
+    public static func integrationCallback(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/callback" }
+    public static func integrationCheck(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/check" }
+    public static func integrationDisconnect(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/disconnect" }
+    public static func providerSignInStart(_ provider: ProviderID) -> String { "/auth/\(provider.rawValue)/start" }
+    public static func providerSignInCallback(_ provider: ProviderID) -> String { "/auth/\(provider.rawValue)/callback" }
+
     public static let switchCompany = "/company/switch"
     public static let members = "/company/members"
     public static let invitations = "/company/invitations"
@@ -21,6 +30,7 @@ public enum SitePaths {
     public static func memberRole(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/role" }
     public static func memberRemoval(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/remove" }
     public static let audit = "/company/audit"
+    public static let companyIntegrations = "/company/integrations"
     public static func invitation(_ token: String) -> String { "/invitations/\(token)" }
 
     public static let admin = "/admin"

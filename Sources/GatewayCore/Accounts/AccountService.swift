@@ -92,12 +92,14 @@ public struct AccountService: Sendable {
         if let wait = try await throttle.retryAfter(email: email, ip: ip) {
             return .throttled(retryAfterSeconds: wait)
         }
-        var credentials: (User, String)?
+        var credentials: (User, String?)?
         if let email { credentials = try await users.credentials(for: email) }
         let hashToCheck: String
         if let known = credentials?.1 { hashToCheck = known } else { hashToCheck = try await decoyHash.value }
+        // An account without a password (made by signing in with a provider) never matches.
+        let hasPassword = credentials?.1 != nil
         let matches = try await hasher.verify(password, against: hashToCheck)
-        guard let (user, _) = credentials, matches, password.count <= PasswordRules.maximumLength else {
+        guard let (user, _) = credentials, matches, hasPassword, password.count <= PasswordRules.maximumLength else {
             try await throttle.recordFailure(email: email, ip: ip)
             if let user = credentials?.0 {
                 try await audit.recordForAllCompanies(of: user.id, .signInFailed, actor: nil, detail: user.email.value, ip: ip)
@@ -112,7 +114,8 @@ public struct AccountService: Sendable {
     /// Changes the password after checking the current one; the caller ends the user's other sessions.
     public func changePassword(of user: User, current: String, new: String, ip: String?) async throws {
         var errors = FieldErrors()
-        guard let hash = try await users.passwordHash(of: user.id), try await hasher.verify(current, against: hash) else {
+        // An account made by signing in with a provider sets its first password without one.
+        if let hash = try await users.passwordHash(of: user.id), !(try await hasher.verify(current, against: hash)) {
             throw FieldErrors("current_password", "This is not your current password.")
         }
         if let problem = PasswordRules.problem(with: new) { errors.add("new_password", problem) }

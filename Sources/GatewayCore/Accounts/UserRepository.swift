@@ -16,7 +16,8 @@ public struct UserRepository: Sendable {
         return User(id: id, email: EmailAddress(trusted: email), name: name, isOperator: isOperator, createdAt: createdAt)
     }
 
-    func insert(_ user: User, passwordHash: String, on connection: PostgresConnection) async throws {
+    /// `passwordHash` is nil for an account made by signing in with a provider.
+    func insert(_ user: User, passwordHash: String?, on connection: PostgresConnection) async throws {
         try await connection.rows(
             """
             INSERT INTO users (id, email, name, password_hash, is_operator)
@@ -28,19 +29,23 @@ public struct UserRepository: Sendable {
         try await database.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)").first.map(Self.user)
     }
 
-    /// The user and their password hash, for signing in.
-    func credentials(for email: EmailAddress) async throws -> (User, String)? {
+    /// The user and their password hash (nil when they have none yet), for signing in.
+    func credentials(for email: EmailAddress) async throws -> (User, String?)? {
         guard
             let row = try await database.query(
                 "SELECT \(unescaped: Self.columns), password_hash FROM users WHERE email = \(email.value)"
             ).first
         else { return nil }
-        let hash = try row.decode((UUID, String, String, Bool, Date, String).self).5
+        let hash = try row.decode((UUID, String, String, Bool, Date, String?).self).5
         return (try Self.user(from: row), hash)
     }
 
     func passwordHash(of userID: UUID) async throws -> String? {
-        try await database.query("SELECT password_hash FROM users WHERE id = \(userID)").first?.decode(String.self)
+        try await database.query("SELECT password_hash FROM users WHERE id = \(userID)").first?.decode(String?.self) ?? nil
+    }
+
+    public func find(email: EmailAddress) async throws -> User? {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM users WHERE email = \(email.value)").first.map(Self.user)
     }
 
     public func exists(_ email: EmailAddress) async throws -> Bool {

@@ -19,6 +19,10 @@ public struct AppConfig: Sendable {
     /// `nil` in development: a key is then generated into `dataDirectory` (see `MasterKeyRing`).
     public var masterKeys: MasterKeyRing?
     public var sessionLifetime: SessionLifetime
+    /// OAuth apps and endpoint overrides, from `OAG_<P>_*`.
+    public var providers: [ProviderID: ProviderSettings]
+    /// How long a call to an outside service (OAuth provider) may take in all.
+    public var outboundTimeout: Duration
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -34,6 +38,8 @@ public struct AppConfig: Sendable {
         secureCookies: Bool? = nil,
         masterKeys: MasterKeyRing? = nil,
         sessionLifetime: SessionLifetime = SessionLifetime(),
+        providers: [ProviderID: ProviderSettings] = [:],
+        outboundTimeout: Duration = .seconds(10),
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -46,6 +52,8 @@ public struct AppConfig: Sendable {
         self.secureCookies = secureCookies ?? self.baseURL.hasPrefix("https://")
         self.masterKeys = masterKeys
         self.sessionLifetime = sessionLifetime
+        self.providers = providers
+        self.outboundTimeout = outboundTimeout
         self.logLevel = logLevel
     }
 
@@ -82,6 +90,7 @@ public struct AppConfig: Sendable {
             sessionLifetime: SessionLifetime(
                 idleTimeout: .seconds(60 * (try reader.positiveInteger("OAG_SESSION_IDLE_MINUTES", maximum: 24 * 60) ?? 30)),
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
+            providers: try reader.providers(),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
         // In production one role for both would silently switch off the database's tenant guard.
@@ -181,6 +190,27 @@ struct EnvironmentReader {
             // The message names the entry, never the key material.
             throw ConfigError(variable: name, problem: error.description)
         }
+    }
+
+    /// `OAG_<P>_CLIENT_ID` and `_CLIENT_SECRET` come as a pair; endpoint overrides are http(s) URLs.
+    func providers() throws(ConfigError) -> [ProviderID: ProviderSettings] {
+        var all: [ProviderID: ProviderSettings] = [:]
+        for provider in ProviderID.allCases {
+            let prefix = provider.environmentPrefix
+            var settings = ProviderSettings()
+            switch (string(prefix + "CLIENT_ID"), string(prefix + "CLIENT_SECRET")) {
+            case (let id?, let secret?): settings.credentials = OAuthClientCredentials(clientID: id, clientSecret: secret)
+            case (nil, nil): break
+            case (nil, _?): throw ConfigError(variable: prefix + "CLIENT_ID", problem: "required with \(prefix)CLIENT_SECRET")
+            case (_?, nil): throw ConfigError(variable: prefix + "CLIENT_SECRET", problem: "required with \(prefix)CLIENT_ID")
+            }
+            settings.authorizeURL = try httpURL(prefix + "AUTHORIZE_URL")
+            settings.tokenURL = try httpURL(prefix + "TOKEN_URL")
+            settings.revokeURL = try httpURL(prefix + "REVOKE_URL")
+            settings.userinfoURL = try httpURL(prefix + "USERINFO_URL")
+            all[provider] = settings
+        }
+        return all
     }
 
     func databaseURL(_ name: String) throws(ConfigError) -> DatabaseURL? {

@@ -6,11 +6,7 @@ public struct SecretToken: Sendable, Equatable {
     public let value: String
 
     public init() {
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        self.value = bytes.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        self.value = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64URLEncoded
     }
 
     public init(_ value: String) {

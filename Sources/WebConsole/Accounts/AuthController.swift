@@ -46,7 +46,8 @@ struct AuthController {
     @Sendable func logInForm(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let next = request.uri.queryParameters.get("next")
         if context.identity != nil { return .redirect(to: SitePaths.safeNext(next)) }
-        return services.renderer.render(LogInPage.make(next: next, chrome: chrome(context, SitePaths.logIn)))
+        return services.renderer.render(
+            LogInPage.make(next: next, providers: services.providerSignIn.available, chrome: chrome(context, SitePaths.logIn)))
     }
 
     @Sendable func logIn(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
@@ -58,17 +59,23 @@ struct AuthController {
             let cookie = try await services.startSession(
                 for: user.id, company: company, replacing: context.identity?.session, ip: context.clientIP)
             let destination = company == nil && user.isOperator ? SitePaths.admin : SitePaths.safeNext(next)
-            var response = Response.redirect(to: destination, flash: .signedIn, cookies: services.cookies)
+            // A provider account waiting in this browser for its owner to confirm is linked now.
+            let linked = try await services.providerSignIn.completeLink(for: user, binding: context.csrfToken, ip: context.clientIP)
+            var response = Response.redirect(
+                to: destination, flash: linked == nil ? .signedIn : .signInMethodLinked, cookies: services.cookies)
             response.setCookie(cookie)
             return response
         case .invalid:
             return services.renderer.render(
                 LogInPage.make(
-                    email: email, next: next, error: "The email or password is not right.", chrome: chrome(context, SitePaths.logIn)),
+                    email: email, next: next, error: "The email or password is not right.", providers: services.providerSignIn.available,
+                    chrome: chrome(context, SitePaths.logIn)),
                 status: .unauthorized)
         case .throttled(let seconds):
             var response = services.renderer.render(
-                LogInPage.make(email: email, next: next, error: Self.waitMessage(seconds), chrome: chrome(context, SitePaths.logIn)),
+                LogInPage.make(
+                    email: email, next: next, error: Self.waitMessage(seconds), providers: services.providerSignIn.available,
+                    chrome: chrome(context, SitePaths.logIn)),
                 status: .tooManyRequests)
             response.headers[.retryAfter] = String(seconds)
             return response
@@ -76,7 +83,10 @@ struct AuthController {
     }
 
     @Sendable func logOut(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
-        if let session = context.identity?.session { try await services.sessions.end(tokenHash: session.tokenHash) }
+        if let session = context.identity?.session {
+            try await services.sessions.end(tokenHash: session.tokenHash)
+            services.integrations.cache.forget(session: session.tokenHash)
+        }
         var response = Response.redirect(to: SitePaths.logIn, flash: .signedOut, cookies: services.cookies)
         response.setCookie(services.cookies.expired(services.cookies.sessionName))
         return response

@@ -34,8 +34,22 @@ struct LogInPage: ConsolePage {
     let next: String
     /// One message for every failure, so it does not tell whether the email has an account.
     let error: String?
+    /// What happened on the way back from a provider.
+    let notice: Notice?
+    let providers: [ProviderButton]
+    let hasProviders: Bool
 
-    static func make(email: String = "", next: String?, error: String? = nil, chrome: PageChrome) -> LogInPage {
-        LogInPage(chrome: chrome, email: email, next: SitePaths.safeNext(next), error: error)
+    struct ProviderButton: Sendable {
+        var name: String
+        var href: String
+    }
+
+    static func make(
+        email: String = "", next: String?, error: String? = nil, notice: Notice? = nil, providers: [ProviderID], chrome: PageChrome
+    ) -> LogInPage {
+        LogInPage(
+            chrome: chrome, email: email, next: SitePaths.safeNext(next), error: error, notice: notice,
+            providers: providers.map { ProviderButton(name: $0.displayName, href: SitePaths.providerSignInStart($0)) },
+            hasProviders: !providers.isEmpty)
     }
 }

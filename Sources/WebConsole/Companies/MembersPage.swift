@@ -119,6 +119,10 @@ struct AuditPage: ConsolePage {
         case .roleChanged: "Changed a role"
         case .memberRemoved: "Removed a member"
         case .passwordChanged: "Changed their password"
+        case .integrationConnected: "Connected an account"
+        case .integrationDisconnected: "Disconnected an account"
+        case .integrationNeedsReconnect: "A connected account stopped working"
+        case .signInMethodLinked: "Linked a sign-in method"
         }
     }
 }

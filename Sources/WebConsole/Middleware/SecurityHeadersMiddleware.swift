@@ -2,24 +2,28 @@ import Hummingbird
 
 /// Headers every response carries, error pages and static files included.
 public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Only our own origin: no inline script or style, no framing, no plugins.
-    static var contentSecurityPolicy: String {
+    /// Only our own origin: no inline script or style, no framing, no plugins. Forms may also lead
+    /// to the configured providers' consent pages, because browsers apply `form-action` to the
+    /// redirect that follows a post.
+    static func contentSecurityPolicy(formTargets: [String]) -> String {
         [
             "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-            "font-src 'self'", "connect-src 'self'", "form-action 'self'", "frame-ancestors 'none'",
-            "base-uri 'none'", "object-src 'none'",
+            "font-src 'self'", "connect-src 'self'", (["form-action 'self'"] + formTargets).joined(separator: " "),
+            "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'",
         ].joined(separator: "; ")
     }
 
     let strictTransportSecurity: Bool
+    let contentSecurityPolicy: String
 
-    public init(strictTransportSecurity: Bool) {
+    public init(strictTransportSecurity: Bool, formTargets: [String] = []) {
         self.strictTransportSecurity = strictTransportSecurity
+        self.contentSecurityPolicy = Self.contentSecurityPolicy(formTargets: formTargets)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "same-origin"

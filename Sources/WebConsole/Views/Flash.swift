@@ -13,6 +13,11 @@ public enum Flash: String, Sendable, CaseIterable {
     case lastOwner = "last_owner"
     case companySwitched = "company_switched"
     case invitationAccepted = "invitation_accepted"
+    case integrationConnected = "integration_connected"
+    case integrationDisconnected = "integration_disconnected"
+    case integrationDisconnectedUnconfirmed = "integration_disconnected_unconfirmed"
+    case integrationChecked = "integration_checked"
+    case signInMethodLinked = "sign_in_method_linked"
 
     var message: String {
         switch self {
@@ -28,8 +33,15 @@ public enum Flash: String, Sendable, CaseIterable {
         case .lastOwner: "A company needs at least one owner. Make someone else an owner first."
         case .companySwitched: "You switched company."
         case .invitationAccepted: "You joined the company."
+        case .integrationConnected: "The account is connected. Its tokens are stored encrypted."
+        case .integrationDisconnected: "The account is disconnected: access was revoked at the provider and the tokens are deleted."
+        case .integrationDisconnectedUnconfirmed:
+            "The account is disconnected and its tokens are deleted, but the provider did not confirm the revocation. "
+                + "You can also remove OAG's access in your account settings at the provider."
+        case .integrationChecked: "The provider answered. What it returned is shown below and kept only in memory for a few minutes."
+        case .signInMethodLinked: "Your account is linked: next time you can sign in with the provider."
         }
     }
 
-    var isError: Bool { self == .lastOwner }
+    var isError: Bool { self == .lastOwner || self == .integrationDisconnectedUnconfirmed }
 }

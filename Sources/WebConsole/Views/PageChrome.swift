@@ -44,6 +44,7 @@ public struct PageChrome: Sendable {
         if let identity {
             if let tenant = identity.tenant {
                 links.append(.init(label: "Dashboard", href: SitePaths.dashboard, isCurrent: false))
+                links.append(.init(label: "Integrations", href: SitePaths.integrations, isCurrent: false))
                 if AccessPolicy.allows(tenant.role, .viewMembers) {
                     links.append(.init(label: "Members", href: SitePaths.members, isCurrent: false))
                 }
@@ -56,8 +57,10 @@ public struct PageChrome: Sendable {
                 links.append(.init(label: "Operator", href: SitePaths.admin, isCurrent: false))
             }
         }
+        // The most specific link is current: /account/integrations is "Integrations", not "Account".
+        let current = links.filter { path == $0.href || path.hasPrefix($0.href + "/") }.max { $0.href.count < $1.href.count }
         for index in links.indices {
-            links[index].isCurrent = path == links[index].href || path.hasPrefix(links[index].href + "/")
+            links[index].isCurrent = links[index].href == current?.href
         }
         let others = (identity?.memberships ?? []).filter { $0.companyID != identity?.tenant?.companyID }.map {
             CompanyOption(id: $0.companyID.uuidString, name: $0.companyName, isActive: false)

@@ -14,7 +14,7 @@ public struct PageRenderer: Sendable {
     /// Every page type, so that a missing template stops the app at start, not on a request.
     static let pageTypes: [any ConsolePage.Type] = [
         PolicyPage.self, PolicyVersionsPage.self, ErrorPage.self, SignUpPage.self, LogInPage.self, AccountPage.self, DashboardPage.self,
-        MembersPage.self, AuditPage.self, InvitationPage.self, AdminPage.self,
+        MembersPage.self, AuditPage.self, InvitationPage.self, AdminPage.self, IntegrationsPage.self, CompanyIntegrationsPage.self,
     ]
 
     let library: MustacheLibrary
