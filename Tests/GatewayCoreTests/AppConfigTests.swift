@@ -29,6 +29,27 @@ struct AppConfigTests {
         #expect(try config(["OAG_BASE_URL": "https://console.example.com", "OAG_SECURE_COOKIES": "false"]).secureCookies == false)
     }
 
+    @Test func providersAreConfiguredByTheirVariablesAndShownNotConfiguredWithout() throws {
+        let config = try config([
+            "OAG_GITLAB_CLIENT_ID": "gl-id", "OAG_GITLAB_CLIENT_SECRET": "gl-secret",
+            "OAG_GITLAB_AUTHORIZE_URL": "https://gitlab.internal/oauth/authorize",
+            "OAG_GITLAB_TOKEN_URL": "https://gitlab.internal/oauth/token",
+        ])
+        let catalog = ProviderCatalog(settings: config.providers)
+        let gitlab = catalog[.gitlab]
+        #expect(gitlab.isConfigured)
+        #expect(gitlab.credentials == OAuthClientCredentials(clientID: "gl-id", clientSecret: "gl-secret"))
+        #expect(gitlab.endpoints.authorize == "https://gitlab.internal/oauth/authorize")
+        #expect(gitlab.endpoints.token == "https://gitlab.internal/oauth/token")
+        #expect(gitlab.endpoints.userinfo == "https://gitlab.com/oauth/userinfo", "endpoints not overridden keep the real ones")
+        #expect(!catalog[.google].isConfigured)
+        #expect(catalog[.google].endpoints.authorize == "https://accounts.google.com/o/oauth2/v2/auth")
+        #expect(catalog.authorizeOrigins == ["https://gitlab.internal"], "only configured providers may be form targets")
+        #expect(throws: ConfigError(variable: "OAG_GOOGLE_CLIENT_ID", problem: "required with OAG_GOOGLE_CLIENT_SECRET")) {
+            try self.config(["OAG_GOOGLE_CLIENT_SECRET": "a secret without its id"])
+        }
+    }
+
     @Test func readsAnExternalDatabaseURL() throws {
         let url = try #require(
             try config(["OAG_DATABASE_URL": "postgres://oag:p%40ss@db.internal:6432/console?sslmode=require"]).databaseURL)
@@ -47,7 +68,7 @@ struct AppConfigTests {
         ("OAG_DATABASE_URL", "postgres://u@h/"), ("OAG_DATABASE_URL", "postgres://u@h/d?sslmode=maybe"),
         ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"), ("OAG_DATABASE_OWNER_URL", "nope"),
         ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"),
-        ("OAG_RESOURCES_DIR", "/nonexistent"),
+        ("OAG_RESOURCES_DIR", "/nonexistent"), ("OAG_GITLAB_TOKEN_URL", "gitlab.internal/oauth/token"),
     ])
     func aBadValueIsNamedInTheError(variable: String, value: String) {
         #expect {

@@ -26,6 +26,10 @@ struct RowLevelSecurityTests {
                     "INSERT INTO audit_events (company_id, id, action) VALUES (\(company), \(UUID()), 'signed_in')",
                     "INSERT INTO outbox (company_id, id, recipient, subject, sealed_body) VALUES (\(company), \(UUID()), 'x@rls.test', 's', '\\x00')",
                     "INSERT INTO company_keys (company_id, id, master_key_id, wrapped_key) VALUES (\(company), \(UUID()), 'k', '\\x00')",
+                    """
+                    INSERT INTO integrations (company_id, id, user_id, provider, account_id, account_label, scopes, access_token)
+                    VALUES (\(company), \(UUID()), \(user), 'github', '1', 'someone', '{}', '\\x00')
+                    """,
                 ]
                 for statement in statements { try await connection.query(statement, logger: TestDatabase.logger) }
             }

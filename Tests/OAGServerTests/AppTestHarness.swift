@@ -12,9 +12,11 @@ func withApp(
     baseURL: String? = nil,
     database: DatabaseSettings? = nil,
     logger: Logger = TestDatabase.logger,
+    configure: @Sendable (inout AppConfig) -> Void = { _ in },
     _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
-    let config = AppConfig(baseURL: baseURL, resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
+    var config = AppConfig(baseURL: baseURL, resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
+    configure(&config)
     let settings: DatabaseSettings
     if let database {
         settings = database

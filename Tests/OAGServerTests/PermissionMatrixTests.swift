@@ -56,6 +56,14 @@ struct PermissionMatrixTests {
         "GET /dashboard": Row("/dashboard", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/members": Row("/company/members", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/audit": Row("/company/audit", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /account/integrations": Row("/account/integrations", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /company/integrations": Row("/company/integrations", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        // No provider is configured here: connecting and checking are refused as a conflict, callbacks fail their state.
+        "GET /account/integrations/{provider}/callback": Row(
+            "/account/integrations/google/callback?state=\(invitationToken)&code=x",
+            company(member: 400, admin: 400, owner: 400, otherOwner: 400)),
+        "GET /auth/{provider}/start": Row("/auth/google/start", signedIn(303, anonymous: 409)),
+        "GET /auth/{provider}/callback": Row("/auth/github/callback?state=\(invitationToken)&code=x", all(400)),
         "GET /admin": Row("/admin", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "GET /healthz": Row("/healthz", all(200)),
         "GET /readyz": Row("/readyz", all(200)),
@@ -80,6 +88,13 @@ struct PermissionMatrixTests {
         "POST /company/members/{id}/remove": Row(
             { SitePaths.memberRemoval($0.target) },
             company(member: 403, admin: 303, owner: 303, otherOwner: 404)),
+        "POST /account/integrations/{provider}/connect": Row(
+            "/account/integrations/google/connect", form: ["scopes": "drive"], company(member: 409, admin: 409, owner: 409, otherOwner: 409)
+        ),
+        "POST /account/integrations/{provider}/check": Row(
+            "/account/integrations/gitlab/check", company(member: 409, admin: 409, owner: 409, otherOwner: 409)),
+        "POST /account/integrations/{provider}/disconnect": Row(
+            "/account/integrations/yandex/disconnect", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),
@@ -94,7 +109,9 @@ struct PermissionMatrixTests {
         let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
         let database = Database(client: client, logger: TestDatabase.logger)
         let config = AppConfig(resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
-        let services = try await makeConsoleServices(config: config, database: database, logger: TestDatabase.logger)
+        let http = OAuthClient.makeHTTPClient(timeout: .seconds(1))
+        let services = try await makeConsoleServices(config: config, database: database, outboundHTTP: http, logger: TestDatabase.logger)
+        try await http.shutdown()
         let router = buildRouter(config: config, services: services, database: database, logger: TestDatabase.logger)
         let registered = Set(router.routes.map { "\($0.method) \($0.path)" })
         let described = Set(Self.rows.map(\.key))
