@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from fake_google import FakeGoogle
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -56,9 +57,10 @@ def postgres_pids(data_dir: Path) -> list[int]:
 class Server:
     """One `oag serve` process with a data folder of its own."""
 
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, extra_environment: dict | None = None):
         self.data_dir = data_dir
         self.port = port
+        self.extra_environment = extra_environment or {}
         self.base_url = f"http://127.0.0.1:{port}"
         # The console's public address (the default OAG_BASE_URL). Forms must be posted from this
         # origin: the CSRF check refuses an Origin of http://127.0.0.1:PORT, and invitation links use it.
@@ -74,7 +76,9 @@ class Server:
 
     def start(self, timeout: float = 90) -> "Server":
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([OAG_BIN, "serve"], env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [OAG_BIN, "serve"], env=self.environment(**self.extra_environment), stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,13 +106,30 @@ def workdir():
         yield path
 
 
-@pytest.fixture
-def server(workdir):
-    server = Server(workdir / "data", free_port()).start()
+def serve(workdir, **environment):
+    server = Server(workdir / "data", free_port(), environment).start()
     yield server
     if server.process and server.process.poll() is None:
         assert server.stop() == 0
     assert postgres_pids(server.data_dir) == [], "no postgres may outlive oag"
+
+
+@pytest.fixture
+def server(workdir):
+    yield from serve(workdir)
+
+
+@pytest.fixture
+def fake_google():
+    fake = FakeGoogle().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def server_with_google(workdir, fake_google):
+    """`oag serve` with Google configured against the fake."""
+    yield from serve(workdir, **fake_google.environment())
 
 
 def new_browser(width: int = 1366, height: int = 900) -> webdriver.Chrome:
