@@ -190,9 +190,30 @@ struct IntegrationsTests {
             #expect(refused.text.contains("Reconnect to continue"))
             #expect(try await data.count("integrations", where: "status = 'needs_reconnect'") == 1)
             #expect(try await browser.get(Self.page).text.contains(#"data-status="gitlab">Needs reconnect"#))
+            #expect(try await browser.get("/dashboard").text.contains("Connected: GitLab. Needs reconnecting: GitLab."))
 
             #expect(try await browser.connect(.gitlab, on: fake).callback.status == .seeOther)
             #expect(try await data.count("integrations", where: "status = 'connected'") == 1)
+        }
+    }
+
+    @Test func googleIsAskedForAFreshConsentWhenItsRefreshTokenStoppedWorking() async throws {
+        try await withProviders { fake, world, data, client in
+            let browser = Browser(client)
+            try await world.signIn(browser, as: .member)
+            let first = try await browser.connect(.google, on: fake)
+            #expect(first.query("prompt") == nil)
+            try await data.rows("UPDATE integrations SET access_expires_at = now()")
+            fake.failNext(.invalidGrant, at: .token, of: .google)
+            #expect(try await browser.post(Self.action(.google, "check"), tokenFrom: Self.page).status == .conflict)
+
+            let again = try await browser.connect(.google, on: fake)
+            #expect(again.query("prompt") == "consent")
+            #expect(again.callback.status == .seeOther)
+            let refresh = try #require(fake.issuedRefreshTokens(.google).last)
+            try await data.rows("UPDATE integrations SET access_expires_at = now()")
+            #expect(try await browser.post(Self.action(.google, "check"), tokenFrom: Self.page).status == .seeOther)
+            #expect(fake.requests(.google, .token).last?.form["refresh_token"] == refresh, "the new refresh token replaced the old one")
         }
     }
 

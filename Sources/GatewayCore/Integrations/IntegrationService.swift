@@ -93,7 +93,9 @@ public struct IntegrationService: Sendable {
                 purpose: .connect, provider: id, userID: tenant.userID, companyID: tenant.companyID, codeVerifier: pkce?.verifier ?? "",
                 requestedScopes: scopes, deviceID: deviceID),
             binding: binding)
-        return try client.authorizeURL(provider, redirectURI: redirectURI(id), state: state, scopes: scopes, pkce: pkce, deviceID: deviceID)
+        return try client.authorizeURL(
+            provider, redirectURI: redirectURI(id), state: state, scopes: scopes, pkce: pkce, deviceID: deviceID,
+            reconsent: existing?.status == .needsReconnect)
     }
 
     /// Finishes a connection on the way back from the provider. Either the tokens are sealed and

@@ -53,7 +53,8 @@ public struct OAuthClient: Sendable {
 
     /// The URL that sends the browser to the provider's consent screen.
     public func authorizeURL(
-        _ provider: ConfiguredProvider, redirectURI: String, state: String, scopes: [String], pkce: PKCE?, deviceID: String?
+        _ provider: ConfiguredProvider, redirectURI: String, state: String, scopes: [String], pkce: PKCE?, deviceID: String?,
+        reconsent: Bool = false
     ) throws(OAuthError) -> String {
         guard let credentials = provider.credentials else { throw .notConfigured }
         var items: [(String, String)] = [
@@ -63,6 +64,7 @@ public struct OAuthClient: Sendable {
         if let pkce { items += [("code_challenge", pkce.challenge), ("code_challenge_method", "S256")] }
         if let deviceID { items.append(("device_id", deviceID)) }
         items += provider.definition.authorizeParameters
+        if reconsent { items += provider.definition.reconsentParameters }
         let separator = provider.endpoints.authorize.contains("?") ? "&" : "?"
         return provider.endpoints.authorize + separator + FormEncoding.encode(items)
     }

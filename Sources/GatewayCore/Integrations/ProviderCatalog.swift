@@ -92,6 +92,8 @@ public struct ProviderDefinition: Sendable {
     public var revocation: RevocationStyle
     /// Extra query parameters of the authorize request.
     public var authorizeParameters: [(String, String)]
+    /// Added when the stored refresh token stopped working: Google issues a new one only on a fresh consent.
+    public var reconsentParameters: [(String, String)] = []
 
     /// Plain words for a granted scope; a scope the catalog does not know is shown as it is.
     public func describe(scope: String) -> String {
@@ -157,7 +159,8 @@ extension ProviderDefinition {
         refresh: .keepsRefreshToken,
         revocation: .tokenForm(authenticated: false),
         // Offline access gives a refresh token; granted scopes accumulate, so adding one asks only for it.
-        authorizeParameters: [("access_type", "offline"), ("include_granted_scopes", "true")])
+        authorizeParameters: [("access_type", "offline"), ("include_granted_scopes", "true")],
+        reconsentParameters: [("prompt", "consent")])
 
     static let github = ProviderDefinition(
         id: .github,

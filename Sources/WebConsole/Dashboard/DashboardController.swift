@@ -15,9 +15,10 @@ struct DashboardController {
         let identity = try context.signedInIdentity()
         let tenant = try context.tenant()
         let memberCount = AccessPolicy.allows(tenant.role, .viewMembers) ? try await services.memberships.members(of: tenant).count : nil
+        let connections = try await services.integrations.connections(of: tenant)
         return services.renderer.render(
             DashboardPage.make(
-                identity: identity, tenant: tenant, memberCount: memberCount,
+                identity: identity, tenant: tenant, memberCount: memberCount, connections: connections,
                 chrome: services.renderer.chrome(context, path: SitePaths.dashboard)))
     }
 

@@ -19,9 +19,19 @@ struct DashboardPage: ConsolePage {
     let membersSummary: String?
     let shortcuts: [Shortcut]
 
-    static func make(identity: Identity, tenant: Tenant, memberCount: Int?, chrome: PageChrome) -> DashboardPage {
+    static func make(
+        identity: Identity, tenant: Tenant, memberCount: Int?, connections: [ProviderConnection], chrome: PageChrome
+    ) -> DashboardPage {
+        let connected = connections.compactMap(\.integration)
+        let attention = connected.filter { $0.status == .needsReconnect }.map(\.provider.displayName)
+        let integrations =
+            connected.isEmpty
+            ? "Connect Google, GitHub, GitLab or Yandex."
+            : "Connected: \(connected.map(\.provider.displayName).joined(separator: ", "))."
+                + (attention.isEmpty ? "" : " Needs reconnecting: \(attention.joined(separator: ", ")).")
         var shortcuts = [
-            Shortcut(title: "Your account", description: "Name, password and the companies you belong to.", href: SitePaths.account)
+            Shortcut(title: "My Integrations", description: integrations, href: SitePaths.integrations),
+            Shortcut(title: "Your account", description: "Name, password and the companies you belong to.", href: SitePaths.account),
         ]
         if AccessPolicy.allows(tenant.role, .viewMembers) {
             shortcuts.append(
