@@ -8,7 +8,7 @@ ALTER TABLE users ALTER COLUMN password_hash DROP NOT NULL;
 CREATE TABLE integrations (
     company_id uuid NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     id uuid NOT NULL,
-    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id uuid NOT NULL,
     provider text NOT NULL CHECK (provider IN ('google', 'github', 'gitlab', 'yandex')),
     account_id text NOT NULL,
     account_label text NOT NULL,
@@ -24,7 +24,9 @@ CREATE TABLE integrations (
     refreshed_at timestamptz,
     last_used_at timestamptz,
     PRIMARY KEY (company_id, id),
-    UNIQUE (company_id, user_id, provider)
+    UNIQUE (company_id, user_id, provider),
+    -- A member who leaves the company takes their connections (and tokens) with them.
+    FOREIGN KEY (company_id, user_id) REFERENCES memberships (company_id, user_id) ON DELETE CASCADE
 );
 
 ALTER TABLE integrations ENABLE ROW LEVEL SECURITY;

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import PostgresNIO
 import TestSupport
 import Testing
+import WebConsole
 
 /// Connecting, using and disconnecting accounts at the four providers, against a fake that
 /// speaks their wire formats.
@@ -202,7 +203,9 @@ struct IntegrationsTests {
             let browser = Browser(client)
             try await world.signIn(browser, as: .member)
             let first = try await browser.connect(.google, on: fake)
-            #expect(first.query("prompt") == nil)
+            #expect(first.query("prompt") == "consent", "an earlier grant would otherwise be approved without a refresh token")
+            let more = try await browser.connect(.google, on: fake, scopes: "docs")
+            #expect(more.query("prompt") == nil, "with a working refresh token, adding a scope asks only for it")
             try await data.rows("UPDATE integrations SET access_expires_at = now()")
             fake.failNext(.invalidGrant, at: .token, of: .google)
             #expect(try await browser.post(Self.action(.google, "check"), tokenFrom: Self.page).status == .conflict)
@@ -368,6 +371,55 @@ struct IntegrationsTests {
                 #expect(!companyView.contains(token))
             }
             #expect(try await member.get("/company/integrations").status == .forbidden)
+        }
+    }
+
+    @Test func aRemovedMembersConnectionsAreRevokedAndDeleted() async throws {
+        try await withProviders { fake, world, data, client in
+            let member = Browser(client)
+            try await world.signIn(member, as: .member)
+            #expect(try await member.connect(.github, on: fake).callback.status == .seeOther)
+            #expect(try await member.connect(.gitlab, on: fake).callback.status == .seeOther)
+            let tokens = fake.issuedAccessTokens(.github) + fake.issuedAccessTokens(.gitlab)
+
+            let owner = Browser(client)
+            try await world.signIn(owner, as: .owner)
+            let removed = try await owner.post(SitePaths.memberRemoval(world.member), tokenFrom: "/company/members")
+            #expect(removed.status == .seeOther)
+            #expect(try await data.count("integrations") == 0)
+            #expect(tokens.allSatisfy { !fake.isLive(accessToken: $0) })
+            #expect(!(try await owner.get("/company/integrations").text.contains("Mona Member")))
+        }
+    }
+
+    @Test func disconnectingInOneCompanyLeavesTheSameGitHubAccountWorkingInAnother() async throws {
+        try await withProviders { fake, world, data, client in
+            let inA = Browser(client)
+            try await world.signIn(inA, as: .member)
+            let inB = Browser(client)
+            try await world.signIn(inB, as: .otherOwner)
+            #expect(try await inA.connect(.github, on: fake).callback.status == .seeOther)
+            #expect(try await inB.connect(.github, on: fake).callback.status == .seeOther)
+            let (tokenA, tokenB) = (fake.issuedAccessTokens(.github)[0], fake.issuedAccessTokens(.github)[1])
+
+            #expect(try await inA.post(Self.action(.github, "disconnect"), tokenFrom: Self.page).status == .seeOther)
+            #expect(!fake.isLive(accessToken: tokenA))
+            #expect(fake.isLive(accessToken: tokenB))
+            #expect(try await inB.post(Self.action(.github, "check"), tokenFrom: Self.page).status == .seeOther)
+        }
+    }
+
+    @Test func switchingToAnotherAccountRevokesTheOldOne() async throws {
+        try await withProviders { fake, world, data, client in
+            let browser = Browser(client)
+            try await world.signIn(browser, as: .member)
+            #expect(try await browser.connect(.gitlab, on: fake).callback.status == .seeOther)
+            let old = fake.issuedAccessTokens(.gitlab)
+            fake.setAccount(FakeAccount(id: "second", email: "second@gitlab.example"), for: .gitlab)
+            #expect(try await browser.connect(.gitlab, on: fake).callback.status == .seeOther)
+            #expect(old.allSatisfy { !fake.isLive(accessToken: $0) })
+            let labels = try await data.rows("SELECT account_label FROM integrations").map { try $0.decode(String.self) }
+            #expect(labels == ["second@gitlab.example"])
         }
     }
 

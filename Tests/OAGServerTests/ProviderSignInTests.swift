@@ -81,6 +81,21 @@ struct ProviderSignInTests {
         }
     }
 
+    @Test func anAccountWithoutAPasswordCannotBeLinkedByEmail() async throws {
+        try await withProviders { fake, world, data, client in
+            fake.setAccount(FakeAccount(id: "g-77", email: "solo@example.com", name: "Solo"), for: .google)
+            fake.setAccount(FakeAccount(id: "7777", email: "solo@example.com", name: "Solo"), for: .github)
+            let browser = Browser(client)
+            #expect(try await Self.signIn(with: .google, browser, fake: fake).status == .seeOther)
+            #expect(try await browser.post("/logout", tokenFrom: "/account").status == .seeOther)
+            let viaGitHub = try await Self.signIn(with: .github, browser, fake: fake)
+            #expect(viaGitHub.status == .conflict)
+            #expect(viaGitHub.text.contains("signs in with another provider"))
+            #expect(try await data.count("external_identities") == 1)
+            #expect(try await data.count("oauth_states", where: "purpose = 'link'") == 0)
+        }
+    }
+
     @Test func anUnverifiedEmailDoesNotSignIn() async throws {
         try await withProviders { fake, world, data, client in
             fake.setAccount(FakeAccount(id: "g-2", email: "unverified@example.com", emailVerified: false), for: .google)

@@ -338,6 +338,7 @@ final class Engine: Sendable {
             (.github, .authorize, .get, "/github/authorize"),
             (.github, .token, .post, "/github/login/oauth/access_token"),
             (.github, .revoke, .delete, "/github/applications/:client_id/grant"),
+            (.github, .revoke, .delete, "/github/applications/:client_id/token"),
             (.github, .userinfo, .get, "/github/user"),
             (.github, .userinfo, .get, "/github/user/emails"),
             (.gitlab, .authorize, .get, "/gitlab/authorize"),
@@ -387,7 +388,9 @@ final class Engine: Sendable {
         case .revoke:
             switch provider {
             case .google: return try googleRevoke(received)
-            case .github: return try githubRevoke(received, clientIDInPath: context.parameters.get("client_id"))
+            case .github:
+                return try githubRevoke(
+                    received, clientIDInPath: context.parameters.get("client_id"), wholeGrant: received.path.hasSuffix("/grant"))
             case .gitlab: return try gitlabRevoke(received)
             case .yandex: return try yandexRevoke(received)
             }
@@ -665,8 +668,9 @@ final class Engine: Sendable {
         return try Self.json(.ok, [String: Any]())
     }
 
-    private func githubRevoke(_ request: FakeRequest, clientIDInPath: String?) throws -> Response {
-        let docs = "https://docs.github.com/rest/apps/oauth-applications#delete-an-app-authorization"
+    /// `/grant` ends every token of the account for this app; `/token` only the one sent.
+    private func githubRevoke(_ request: FakeRequest, clientIDInPath: String?, wholeGrant: Bool) throws -> Response {
+        let docs = "https://docs.github.com/rest/apps/oauth-applications#delete-an-app-" + (wholeGrant ? "authorization" : "token")
         guard request.headers["user-agent"] != nil else { return Self.missingUserAgent() }
         // GitHub hides the app from a caller that cannot authenticate as it.
         guard clientIDInPath == clientID, basicCredentials(request).map({ $0 == (clientID, clientSecret) }) == true else {
@@ -676,7 +680,11 @@ final class Engine: Sendable {
             guard let value = request.json["access_token"], let token = state.tokens[value], token.provider == .github,
                 token.kind == .access, token.live
             else { return false }
-            state.kill { $0.provider == .github && $0.account.id == token.account.id }
+            if wholeGrant {
+                state.kill { $0.provider == .github && $0.account.id == token.account.id }
+            } else {
+                state.tokens[value]?.live = false
+            }
             return true
         }
         guard revoked else {

@@ -34,16 +34,26 @@ struct IntegrationRepository: Sendable {
     func find(
         companyID: UUID, userID: UUID, provider: ProviderID, lock: Bool = false, on connection: PostgresConnection
     ) async throws -> (Integration, SealedTokens)? {
-        let rows = try await connection.rows(
-            """
-            SELECT \(unescaped: Self.columns()), access_token, refresh_token FROM integrations
-            WHERE company_id = \(companyID) AND user_id = \(userID) AND provider = \(provider.rawValue)
-            \(unescaped: lock ? "FOR UPDATE" : "")
-            """, logger: logger)
-        guard let row = rows.first else { return nil }
-        let tokens = try row.decode(
-            (UUID, UUID, UUID, String, String, String, [String], Date?, String?, String, Date, Date?, Date?, Data, Data?).self)
-        return (try Self.integration(from: row), SealedTokens(access: tokens.13, refresh: tokens.14))
+        try await sealed(
+            "WHERE company_id = \(companyID) AND user_id = \(userID) AND provider = \(provider.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")",
+            on: connection
+        ).first
+    }
+
+    /// Every integration of a member, with sealed tokens.
+    func findAll(companyID: UUID, userID: UUID, on connection: PostgresConnection) async throws -> [(Integration, SealedTokens)] {
+        try await sealed("WHERE company_id = \(companyID) AND user_id = \(userID)", on: connection)
+    }
+
+    private func sealed(_ condition: PostgresQuery, on connection: PostgresConnection) async throws -> [(Integration, SealedTokens)] {
+        var query: PostgresQuery = "SELECT \(unescaped: Self.columns()), access_token, refresh_token FROM integrations "
+        query.sql += condition.sql
+        query.binds = condition.binds
+        return try await connection.rows(query, logger: logger).map { row in
+            let tokens = try row.decode(
+                (UUID, UUID, UUID, String, String, String, [String], Date?, String?, String, Date, Date?, Date?, Data, Data?).self)
+            return (try Self.integration(from: row), SealedTokens(access: tokens.13, refresh: tokens.14))
+        }
     }
 
     func list(companyID: UUID, userID: UUID, on connection: PostgresConnection) async throws -> [Integration] {
@@ -56,7 +66,8 @@ struct IntegrationRepository: Sendable {
         try await connection.rows(
             """
             SELECT \(unescaped: Self.columns(of: "i")), u.name, u.email
-            FROM integrations i JOIN users u ON u.id = i.user_id
+            FROM integrations i JOIN memberships m ON m.company_id = i.company_id AND m.user_id = i.user_id
+            JOIN users u ON u.id = i.user_id
             WHERE i.company_id = \(companyID)
             ORDER BY u.name, u.email, i.provider
             """, logger: logger

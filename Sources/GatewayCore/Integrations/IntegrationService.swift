@@ -80,9 +80,10 @@ public struct IntegrationService: Sendable {
             }
             if !chosen.contains(optional.scope.value) { chosen.append(optional.scope.value) }
         }
-        let existing = try await database.withTenant(tenant.companyID) { connection in
-            try await repository.find(companyID: tenant.companyID, userID: tenant.userID, provider: id, on: connection)?.0
+        let stored = try await database.withTenant(tenant.companyID) { connection in
+            try await repository.find(companyID: tenant.companyID, userID: tenant.userID, provider: id, on: connection)
         }
+        let existing = stored?.0
         let granted = existing?.status == .connected ? existing?.scopes ?? [] : []
         let scopes = provider.definition.defaultScopes.map(\.value) + chosen.filter { !granted.contains($0) }
         let pkce = provider.definition.supportsPKCE ? PKCE() : nil
@@ -93,9 +94,12 @@ public struct IntegrationService: Sendable {
                 purpose: .connect, provider: id, userID: tenant.userID, companyID: tenant.companyID, codeVerifier: pkce?.verifier ?? "",
                 requestedScopes: scopes, deviceID: deviceID),
             binding: binding)
+        // Without a working refresh token here, ask for a fresh consent: Google sends one only then,
+        // and an earlier grant (sign-in, another company) would otherwise be approved silently.
+        let hasWorkingRefresh = existing?.status == .connected && stored?.1.refresh != nil
         return try client.authorizeURL(
             provider, redirectURI: redirectURI(id), state: state, scopes: scopes, pkce: pkce, deviceID: deviceID,
-            reconsent: existing?.status == .needsReconnect)
+            parameters: provider.definition.connectParameters + (hasWorkingRefresh ? [] : provider.definition.reconsentParameters))
     }
 
     /// Finishes a connection on the way back from the provider. Either the tokens are sealed and
@@ -111,25 +115,47 @@ public struct IntegrationService: Sendable {
             provider, code: code, redirectURI: redirectURI(id), verifier: state.codeVerifier.isEmpty ? nil : state.codeVerifier,
             deviceID: state.deviceID)
         let account = try await client.account(provider, accessToken: grant.accessToken)
-        return try await database.withTenant(tenant.companyID) { connection in
+        // Two callbacks at once both find no row; the second insert loses and then reconnects the first's row.
+        for attempt in 1...2 {
+            do {
+                let (integration, replaced) = try await store(grant, account: account, state: state, tenant: tenant, ip: ip)
+                if let replaced { await revoke(replaced) }
+                return integration
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" && attempt == 1 {
+                continue
+            }
+        }
+        throw OAuthError.stateInvalid
+    }
+
+    /// Seals and stores a new grant; returns the integration and, when the member switched to
+    /// another account at this provider, the old grant to revoke once this has committed.
+    private func store(_ grant: TokenGrant, account: ProviderAccount, state: OAuthState, tenant: Tenant, ip: String?) async throws -> (
+        Integration, DetachedGrant?
+    ) {
+        try await database.withTenant(tenant.companyID) { connection in
             let existing = try await repository.find(
-                companyID: tenant.companyID, userID: tenant.userID, provider: id, lock: true, on: connection)?.0
-            // Another account at the same provider replaces the old one, and nothing of the old grant is kept.
-            let sameAccount = existing?.accountID == account.id
+                companyID: tenant.companyID, userID: tenant.userID, provider: state.provider, lock: true, on: connection)
+            let sameAccount = existing?.0.accountID == account.id
             let integration = Integration(
-                id: existing?.id ?? UUID(), companyID: tenant.companyID, userID: tenant.userID, provider: id, accountID: account.id,
-                accountLabel: account.label, scopes: grant.scopes ?? state.requestedScopes, accessExpiresAt: grant.expiresAt,
-                deviceID: state.deviceID, status: .connected, connectedAt: Date())
+                id: existing?.0.id ?? UUID(), companyID: tenant.companyID, userID: tenant.userID, provider: state.provider,
+                accountID: account.id, accountLabel: account.label, scopes: grant.scopes ?? state.requestedScopes,
+                accessExpiresAt: grant.expiresAt, deviceID: state.deviceID, status: .connected, connectedAt: Date())
+            var replaced: DetachedGrant?
+            if let (old, sealed) = existing, !sameAccount {
+                replaced = await detach(old, sealed: sealed, on: connection)
+                try await repository.delete(old, on: connection)
+            }
             let tokens = try await seal(grant, for: integration, on: connection)
-            if let existing, sameAccount {
+            if sameAccount {
                 try await repository.reconnect(integration, tokens: tokens, on: connection)
             } else {
-                if let existing { try await repository.delete(existing, on: connection) }
                 try await repository.insert(integration, tokens: tokens, on: connection)
             }
             try await audit.record(
-                .integrationConnected, companyID: tenant.companyID, actor: tenant.userID, detail: id.displayName, ip: ip, on: connection)
-            return integration
+                .integrationConnected, companyID: tenant.companyID, actor: tenant.userID, detail: state.provider.displayName, ip: ip,
+                on: connection)
+            return (integration, replaced)
         }
     }
 
@@ -226,37 +252,69 @@ public struct IntegrationService: Sendable {
     /// Revokes the grant at the provider, then deletes the tokens and the row whatever the
     /// provider said; a failed revocation is logged and reported, never a reason to keep tokens.
     public func disconnect(_ tenant: Tenant, provider id: ProviderID, ip: String?) async throws -> Revocation {
-        let provider = catalog[id]
-        let (integration, access, refresh) = try await database.withTenant(tenant.companyID) { connection in
+        let grant = try await database.withTenant(tenant.companyID) { connection in
             guard
                 let (integration, sealed) = try await repository.find(
                     companyID: tenant.companyID, userID: tenant.userID, provider: id, on: connection)
             else { throw NotFound() }
-            // Tokens that no longer open (a destroyed key) are deleted all the same.
-            let access = try? await open(sealed.access, of: integration, column: "access_token", on: connection)
-            let refresh = try? await sealed.refresh.asyncMap {
-                try await open($0, of: integration, column: "refresh_token", on: connection)
-            }
-            return (integration, access, refresh ?? nil)
+            return await detach(integration, sealed: sealed, on: connection)
         }
-        let revocation: Revocation
-        do {
-            guard let access else { throw OAuthError.malformedResponse }
-            try await client.revoke(provider, accessToken: access, refreshToken: refresh)
-            revocation = .revoked
-        } catch let error as OAuthError {
-            logger.warning(
-                "Revocation at provider failed; deleting the tokens anyway", metadata: ["provider": "\(id.rawValue)", "error": "\(error)"])
-            revocation = .failed(error)
-        }
+        let revocation = await revoke(grant)
         try await database.withTenant(tenant.companyID) { connection in
-            try await repository.delete(integration, on: connection)
+            try await repository.delete(grant.integration, on: connection)
             let detail = id.displayName + (revocation == .revoked ? "" : " (the provider did not confirm the revocation)")
             try await audit.record(
                 .integrationDisconnected, companyID: tenant.companyID, actor: tenant.userID, detail: detail, ip: ip, on: connection)
         }
         cache.forget(provider: id, companyID: tenant.companyID, userID: tenant.userID)
         return revocation
+    }
+
+    /// Runs `removal` (taking a member out of the company, which deletes their integrations with the
+    /// membership), then revokes at the providers the grants that member had connected.
+    public func revokingGrants(of userID: UUID, in tenant: Tenant, around removal: () async throws -> Void) async throws {
+        try tenant.require(.removeMembers)
+        let grants = try await database.withTenant(tenant.companyID) { connection in
+            var grants: [DetachedGrant] = []
+            for (integration, sealed) in try await repository.findAll(companyID: tenant.companyID, userID: userID, on: connection) {
+                grants.append(await detach(integration, sealed: sealed, on: connection))
+            }
+            return grants
+        }
+        try await removal()
+        for grant in grants {
+            await revoke(grant)
+            cache.forget(provider: grant.integration.provider, companyID: tenant.companyID, userID: userID)
+        }
+    }
+
+    /// An integration's tokens, opened, on their way out.
+    struct DetachedGrant: Sendable {
+        var integration: Integration
+        var accessToken: String?
+        var refreshToken: String?
+    }
+
+    /// Tokens that no longer open (a destroyed key, an altered row) are deleted all the same.
+    private func detach(_ integration: Integration, sealed: SealedTokens, on connection: PostgresConnection) async -> DetachedGrant {
+        let access = try? await open(sealed.access, of: integration, column: "access_token", on: connection)
+        let refresh = try? await sealed.refresh.asyncMap { try await open($0, of: integration, column: "refresh_token", on: connection) }
+        return DetachedGrant(integration: integration, accessToken: access, refreshToken: refresh ?? nil)
+    }
+
+    @discardableResult
+    private func revoke(_ grant: DetachedGrant) async -> Revocation {
+        let provider = catalog[grant.integration.provider]
+        do throws(OAuthError) {
+            guard let access = grant.accessToken else { throw .malformedResponse }
+            try await client.revoke(provider, accessToken: access, refreshToken: grant.refreshToken)
+            return .revoked
+        } catch {
+            logger.warning(
+                "Revocation at provider failed; the tokens are deleted anyway",
+                metadata: ["provider": "\(provider.id.rawValue)", "error": "\(error)"])
+            return .failed(error)
+        }
     }
 
     // MARK: - Sealing

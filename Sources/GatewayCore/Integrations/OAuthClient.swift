@@ -54,7 +54,7 @@ public struct OAuthClient: Sendable {
     /// The URL that sends the browser to the provider's consent screen.
     public func authorizeURL(
         _ provider: ConfiguredProvider, redirectURI: String, state: String, scopes: [String], pkce: PKCE?, deviceID: String?,
-        reconsent: Bool = false
+        parameters: [(String, String)] = []
     ) throws(OAuthError) -> String {
         guard let credentials = provider.credentials else { throw .notConfigured }
         var items: [(String, String)] = [
@@ -63,8 +63,7 @@ public struct OAuthClient: Sendable {
         if !scopes.isEmpty { items.append(("scope", scopes.joined(separator: provider.definition.scopeSeparator))) }
         if let pkce { items += [("code_challenge", pkce.challenge), ("code_challenge_method", "S256")] }
         if let deviceID { items.append(("device_id", deviceID)) }
-        items += provider.definition.authorizeParameters
-        if reconsent { items += provider.definition.reconsentParameters }
+        items += parameters
         let separator = provider.endpoints.authorize.contains("?") ? "&" : "?"
         return provider.endpoints.authorize + separator + FormEncoding.encode(items)
     }
@@ -94,8 +93,8 @@ public struct OAuthClient: Sendable {
             let form = [("token", refreshToken ?? accessToken)] + (authenticated ? client : [])
             let response = try await send(.POST, provider.endpoints.revoke, headers: Self.formHeaders, body: FormEncoding.encode(form))
             guard (200..<300).contains(response.status) else { throw Self.error(from: response) }
-        case .githubGrant:
-            let url = provider.endpoints.revoke + "/" + FormEncoding.escape(credentials.clientID) + "/grant"
+        case .githubToken:
+            let url = provider.endpoints.revoke + "/" + FormEncoding.escape(credentials.clientID) + "/token"
             let body = (try? JSONSerialization.data(withJSONObject: ["access_token": accessToken])) ?? Data()
             var headers = Self.githubHeaders
             headers.add(name: "Authorization", value: Self.basic(credentials))
@@ -168,8 +167,9 @@ public struct OAuthClient: Sendable {
         let response = try await send(.GET, url, headers: all, body: nil)
         switch response.status {
         case 200..<300: break
-        case 401, 403: throw .tokenRejected
-        case 500...: throw .unavailable
+        case 401: throw .tokenRejected
+        // 403 is also a rate limit (GitHub) or a missing scope (Google): not a reason to drop the connection.
+        case 403, 429, 500...: throw .unavailable
         default: throw Self.error(from: response)
         }
         guard let json = try? JSONSerialization.jsonObject(with: response.body) else { throw .malformedResponse }

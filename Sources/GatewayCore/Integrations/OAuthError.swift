@@ -23,6 +23,8 @@ public enum OAuthError: Error, Equatable, Sendable {
     case tokenRejected
     /// Signing in needs an email address the provider has verified.
     case unverifiedEmail
+    /// The email belongs to an OAG account without a password, made by signing in with another provider.
+    case accountUsesAnotherSignIn
 
     public var message: String {
         switch self {
@@ -37,6 +39,8 @@ public enum OAuthError: Error, Equatable, Sendable {
         case .malformedResponse: "The provider's answer could not be read. Nothing was saved."
         case .tokenRejected: "The provider no longer accepts the stored authorization. Reconnect to continue."
         case .unverifiedEmail: "The provider has not verified an email address for this account, so it cannot be used to sign in."
+        case .accountUsesAnotherSignIn:
+            "An OAG account already uses this email and signs in with another provider. Sign in that way; nothing was changed."
         }
     }
 

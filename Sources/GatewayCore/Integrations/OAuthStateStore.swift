@@ -36,8 +36,14 @@ public struct OAuthStateStore: Sendable {
     /// Stores the request and returns the `state` value to send; `binding` is a secret of the browser.
     public func create(_ state: OAuthState, binding: String) async throws -> String {
         let token = SecretToken()
+        // One request in flight per browser, purpose and provider: starting again replaces it, so
+        // repeated starts cannot pile up rows.
         try await database.query(
             """
+            WITH replaced AS (
+                DELETE FROM oauth_states
+                WHERE binding_hash = \(SecretToken.hash(binding)) AND purpose = \(state.purpose.rawValue) AND provider = \(state.provider.rawValue)
+            )
             INSERT INTO oauth_states (state_hash, binding_hash, purpose, provider, user_id, target_company_id, code_verifier,
                 requested_scopes, device_id, subject, email, expires_at)
             VALUES (\(token.hash), \(SecretToken.hash(binding)), \(state.purpose.rawValue), \(state.provider.rawValue), \(state.userID),

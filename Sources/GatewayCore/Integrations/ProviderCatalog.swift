@@ -69,8 +69,9 @@ public enum RefreshBehaviour: Sendable {
 public enum RevocationStyle: Sendable {
     /// POST `token=…` form (RFC 7009); the client authenticates with id and secret when `authenticated`.
     case tokenForm(authenticated: Bool)
-    /// DELETE /applications/{client_id}/grant with Basic auth and `{"access_token"}` (GitHub).
-    case githubGrant
+    /// DELETE /applications/{client_id}/token with Basic auth and `{"access_token"}` (GitHub): this
+    /// token only, so the same GitHub account connected in another company keeps working.
+    case githubToken
     /// POST `access_token=…` with client credentials; only device-bound tokens (Yandex).
     case yandexDevice
 }
@@ -90,10 +91,12 @@ public struct ProviderDefinition: Sendable {
     public var identityFormat: IdentityFormat
     public var refresh: RefreshBehaviour
     public var revocation: RevocationStyle
-    /// Extra query parameters of the authorize request.
-    public var authorizeParameters: [(String, String)]
-    /// Added when the stored refresh token stopped working: Google issues a new one only on a fresh consent.
+    /// Extra query parameters of a connection's authorize request (not of signing in, which keeps nothing).
+    public var connectParameters: [(String, String)]
+    /// Added when no working refresh token is stored: Google issues one only on a fresh consent.
     public var reconsentParameters: [(String, String)] = []
+    /// Other origins the consent screen may redirect through (a login page), which the CSP must allow.
+    public var consentOrigins: [String] = []
 
     /// Plain words for a granted scope; a scope the catalog does not know is shown as it is.
     public func describe(scope: String) -> String {
@@ -159,7 +162,7 @@ extension ProviderDefinition {
         refresh: .keepsRefreshToken,
         revocation: .tokenForm(authenticated: false),
         // Offline access gives a refresh token; granted scopes accumulate, so adding one asks only for it.
-        authorizeParameters: [("access_type", "offline"), ("include_granted_scopes", "true")],
+        connectParameters: [("access_type", "offline"), ("include_granted_scopes", "true")],
         reconsentParameters: [("prompt", "consent")])
 
     static let github = ProviderDefinition(
@@ -167,7 +170,7 @@ extension ProviderDefinition {
         endpoints: ProviderEndpoints(
             authorize: "https://github.com/login/oauth/authorize",
             token: "https://github.com/login/oauth/access_token",
-            // The client appends /{client_id}/grant.
+            // The client appends /{client_id}/token.
             revoke: "https://api.github.com/applications",
             userinfo: "https://api.github.com/user"),
         defaultScopes: [
@@ -180,8 +183,8 @@ extension ProviderDefinition {
         supportsPKCE: true,
         identityFormat: .github,
         refresh: .none,
-        revocation: .githubGrant,
-        authorizeParameters: [])
+        revocation: .githubToken,
+        connectParameters: [])
 
     static let gitlab = ProviderDefinition(
         id: .gitlab,
@@ -201,7 +204,7 @@ extension ProviderDefinition {
         identityFormat: .openIDConnect,
         refresh: .rotatesRefreshToken,
         revocation: .tokenForm(authenticated: true),
-        authorizeParameters: [])
+        connectParameters: [])
 
     static let yandex = ProviderDefinition(
         id: .yandex,
@@ -221,7 +224,9 @@ extension ProviderDefinition {
         identityFormat: .yandex,
         refresh: .rotatesRefreshToken,
         revocation: .yandexDevice,
-        authorizeParameters: [("device_name", "OAG")])
+        connectParameters: [("device_name", "OAG")],
+        // Someone not signed in to Yandex passes through its login page.
+        consentOrigins: ["https://passport.yandex.ru"])
 }
 
 /// A provider as this installation configured it: its definition with any endpoint overrides,
@@ -293,7 +298,9 @@ public struct ProviderCatalog: Sendable {
         for provider in providers where provider.isConfigured {
             guard let url = URL(string: provider.endpoints.authorize), let scheme = url.scheme, let host = url.host else { continue }
             let origin = "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
-            if !origins.contains(origin) { origins.append(origin) }
+            for candidate in [origin] + provider.definition.consentOrigins where !origins.contains(candidate) {
+                origins.append(candidate)
+            }
         }
         return origins
     }

@@ -68,7 +68,9 @@ public struct ProviderSignIn: Sendable {
             try await audit.recordForAllCompanies(of: linked.id, .signedIn, actor: linked.id, detail: id.displayName, ip: ip)
             return .signedIn(linked)
         }
-        if try await users.exists(email) {
+        if let existing = try await users.find(email: email) {
+            // Linking is confirmed by the account's password; an account without one cannot confirm.
+            guard try await users.passwordHash(of: existing.id) != nil else { throw OAuthError.accountUsesAnotherSignIn }
             _ = try await states.consumeLink(binding: binding)
             _ = try await states.create(
                 OAuthState(purpose: .link, provider: id, subject: account.id, email: email.value), binding: binding)
@@ -82,11 +84,14 @@ public struct ProviderSignIn: Sendable {
     public func completeLink(for user: User, binding: String, ip: String?) async throws -> ProviderID? {
         guard let pending = try await states.consumeLink(binding: binding), pending.email == user.email.value, let subject = pending.subject
         else { return nil }
-        try await database.query(
+        let inserted = try await database.query(
             """
-            INSERT INTO external_identities (provider, subject, user_id, email) VALUES (\(pending.provider.rawValue), \(subject), \(user.id), \(user.email.value))
+            INSERT INTO external_identities (provider, subject, user_id, email)
+            VALUES (\(pending.provider.rawValue), \(subject), \(user.id), \(user.email.value))
             ON CONFLICT DO NOTHING
+            RETURNING 1
             """)
+        guard !inserted.isEmpty else { return nil }
         try await audit.recordForAllCompanies(
             of: user.id, .signInMethodLinked, actor: user.id, detail: pending.provider.displayName, ip: ip)
         return pending.provider

@@ -53,7 +53,10 @@ struct MembersController {
     @Sendable func remove(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let tenant = try context.tenant()
         do {
-            try await services.memberships.remove(try pathID(context), by: tenant, ip: context.clientIP)
+            let userID = try pathID(context)
+            try await services.integrations.revokingGrants(of: userID, in: tenant) {
+                try await services.memberships.remove(userID, by: tenant, ip: context.clientIP)
+            }
             return .redirect(to: SitePaths.members, flash: .memberRemoved, cookies: services.cookies)
         } catch is LastOwner {
             return .redirect(to: SitePaths.members, flash: .lastOwner, cookies: services.cookies)

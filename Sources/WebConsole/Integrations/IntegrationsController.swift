@@ -102,7 +102,7 @@ struct IntegrationsController {
     /// Mistakes of the visitor are 4xx; a provider that fails is a bad gateway, or a timeout.
     static func status(of error: OAuthError) -> HTTPResponse.Status {
         switch error {
-        case .notConfigured, .tokenRejected: .conflict
+        case .notConfigured, .tokenRejected, .accountUsesAnotherSignIn: .conflict
         case .stateInvalid, .accessDenied, .callbackError, .unverifiedEmail: .badRequest
         case .invalidGrant, .rejected, .unavailable, .malformedResponse: .badGateway
         case .timedOut: .gatewayTimeout
