@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import Hummingbird
 
 /// OpenAI's error body: `{"error": {"message", "type", "param", "code"}}`, which client SDKs parse.
@@ -12,12 +13,22 @@ public struct OpenAIError: Error, Encodable, Sendable {
 
     public let status: HTTPResponse.Status
     let error: Detail
+    let retryAfter: Int?
 
     enum CodingKeys: String, CodingKey { case error }
 
-    public init(status: HTTPResponse.Status, message: String, type: String, code: String? = nil, param: String? = nil) {
+    public init(
+        status: HTTPResponse.Status, message: String, type: String, code: String? = nil, param: String? = nil, retryAfter: Int? = nil
+    ) {
         self.status = status
         self.error = Detail(message: message, type: type, param: param, code: code)
+        self.retryAfter = retryAfter
+    }
+
+    init(_ error: GatewayError) {
+        self.init(
+            status: HTTPResponse.Status(code: error.status), message: error.message, type: error.type, code: error.code, param: error.param,
+            retryAfter: error.retryAfter)
     }
 
     static func unknownEndpoint(_ method: HTTPRequest.Method, _ path: String) -> OpenAIError {
@@ -29,9 +40,8 @@ public struct OpenAIError: Error, Encodable, Sendable {
 extension OpenAIError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try JSONEncoder().encode(self)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -1,3 +1,4 @@
+import GatewayCore
 import Hummingbird
 
 /// Makes every failure under `/v1` an `OpenAIError`, so SDKs always get a body they can parse.
@@ -7,6 +8,11 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as OpenAIError {
             throw error
+        } catch let error as GatewayError {
+            throw OpenAIError(error)
+        } catch is DatabaseUnavailable {
+            throw OpenAIError(
+                status: .serviceUnavailable, message: "The gateway cannot reach its database; try again shortly.", type: "api_error")
         } catch let error as any HTTPResponseError where error.status.code < 500 {
             throw OpenAIError(
                 status: error.status, message: (error as? HTTPError)?.body ?? "Invalid request.", type: "invalid_request_error")

@@ -17,12 +17,12 @@ public func buildApplication(
     let migrator = try Migrator(directory: resources + "/Migrations", logger: logger)
     let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
-    let outboundHTTP = OAuthClient.makeHTTPClient(timeout: config.outboundTimeout)
+    let outbound = OutboundHTTP(config: config)
     let services: ConsoleServices
     do {
-        services = try await makeConsoleServices(config: config, database: database, outboundHTTP: outboundHTTP, logger: logger)
+        services = try await makeConsoleServices(config: config, database: database, outbound: outbound, logger: logger)
     } catch {
-        try await outboundHTTP.shutdown()
+        try await outbound.shutdown()
         throw error
     }
     let router = buildRouter(config: config, services: services, database: database, logger: logger)
@@ -34,8 +34,10 @@ public func buildApplication(
             client,
             MaintenanceService(
                 sessions: services.sessions, throttle: LoginThrottle(database: database), oauthStates: OAuthStateStore(database: database),
-                logger: logger),
-            HTTPClientService(client: outboundHTTP),
+                rateLimits: RateLimiter(database: database), logger: logger),
+            // Listed after the server's own shutdown: usage of requests still finishing is written last.
+            UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
+            HTTPClientService(outbound: outbound),
         ],
         logger: logger)
     app.beforeServerStarts {
@@ -49,7 +51,7 @@ public func buildApplication(
 
 /// The core services the console uses, on one pool.
 public func makeConsoleServices(
-    config: AppConfig, database: Database, outboundHTTP: HTTPClient, logger: Logger
+    config: AppConfig, database: Database, outbound: OutboundHTTP, logger: Logger
 ) async throws -> ConsoleServices {
     let resources = config.resourcesDirectory
     let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
@@ -57,7 +59,16 @@ public func makeConsoleServices(
     let memberships = MembershipService(database: database, vault: vault, baseURL: config.baseURL)
     let hasher = PasswordHasher()
     let catalog = ProviderCatalog(settings: config.providers)
-    let oauth = OAuthClient(http: outboundHTTP, timeout: config.outboundTimeout, logger: logger)
+    let oauth = OAuthClient(http: outbound.oauth, timeout: config.outboundTimeout, logger: logger)
+    let models = ModelCatalog(database: database)
+    let apiKeys = APIKeyService(database: database)
+    let companyProviders = CompanyProviders(database: database, vault: vault, upstreams: config.upstreams)
+    let usage = UsageRecorder(database: database)
+    let threads = ThreadService(database: database, vault: vault)
+    let gateway = GatewayService(
+        database: database, catalog: models, keys: apiKeys, providers: companyProviders, upstreams: config.upstreams,
+        client: UpstreamClient(http: outbound.llm, timeout: config.upstreamTimeout, logger: logger), recorder: usage, threads: threads,
+        logger: logger)
     return ConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
         cookies: CookieSettings(secure: config.secureCookies),
@@ -70,6 +81,7 @@ public func makeConsoleServices(
         integrations: IntegrationService(
             database: database, vault: vault, client: oauth, catalog: catalog, cache: ProviderDataCache(), baseURL: config.baseURL),
         providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
+        gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
         logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }
@@ -94,6 +106,6 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
     }
     HealthRoutes(database: database, metrics: Observability.metricsRegistry).addRoutes(to: router)
     ConsoleRoutes(services: services).addRoutes(to: router)
-    GatewayRoutes().addRoutes(to: router)
+    GatewayRoutes(gateway: services.gateway, keys: services.apiKeys, threads: services.threads).addRoutes(to: router)
     return router
 }

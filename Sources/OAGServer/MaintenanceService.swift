@@ -2,12 +2,14 @@ import GatewayCore
 import Logging
 import ServiceLifecycle
 
-/// Periodic clean-up on every node: expired sessions, old sign-in failures, stale OAuth states.
+/// Periodic clean-up on every node: expired sessions, old sign-in failures, stale OAuth states,
+/// past rate-limit windows.
 /// The deletes are idempotent, so several nodes doing it at once is harmless.
 struct MaintenanceService: Service {
     let sessions: SessionStore
     let throttle: LoginThrottle
     let oauthStates: OAuthStateStore
+    let rateLimits: RateLimiter
     let logger: Logger
     var interval: Duration = .seconds(600)
 
@@ -17,6 +19,7 @@ struct MaintenanceService: Service {
                 let ended = try await sessions.purgeExpired()
                 try await throttle.purgeExpired()
                 _ = try await oauthStates.purgeExpired()
+                try await rateLimits.purgeExpired()
                 if ended > 0 { logger.info("Purged expired sessions", metadata: ["count": "\(ended)"]) }
             } catch {
                 logger.warning("Maintenance pass failed; will retry", metadata: ["error": "\(error)"])

@@ -15,6 +15,12 @@ public struct ConsoleServices: Sendable {
     public var hasher: PasswordHasher
     public var integrations: IntegrationService
     public var providerSignIn: ProviderSignIn
+    public var gateway: GatewayService
+    public var models: ModelCatalog
+    public var apiKeys: APIKeyService
+    public var companyProviders: CompanyProviders
+    public var threads: ThreadService
+    public var usage: UsageRecorder
     /// Invitation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
@@ -22,7 +28,8 @@ public struct ConsoleServices: Sendable {
     public init(
         renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
-        logsInvitationLinks: Bool, logger: Logger
+        gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
+        usage: UsageRecorder, logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
@@ -34,6 +41,12 @@ public struct ConsoleServices: Sendable {
         self.hasher = hasher
         self.integrations = integrations
         self.providerSignIn = providerSignIn
+        self.gateway = gateway
+        self.models = models
+        self.apiKeys = apiKeys
+        self.companyProviders = companyProviders
+        self.threads = threads
+        self.usage = usage
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

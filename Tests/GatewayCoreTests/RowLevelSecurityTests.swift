@@ -30,6 +30,17 @@ struct RowLevelSecurityTests {
                     INSERT INTO integrations (company_id, id, user_id, provider, account_id, account_label, scopes, access_token)
                     VALUES (\(company), \(UUID()), \(user), 'github', '1', 'someone', '{}', '\\x00')
                     """,
+                    "INSERT INTO api_keys (company_id, id, name, prefix, key_hash) VALUES (\(company), \(UUID()), 'k', 'oag_', sha256(\(user.uuidString)::bytea))",
+                    "INSERT INTO provider_settings (company_id, provider) VALUES (\(company), 'openai')",
+                    "INSERT INTO threads (company_id, id, user_id, title, model) VALUES (\(company), \(company), \(user), 't', 'gpt-4o')",
+                    """
+                    INSERT INTO thread_messages (company_id, id, thread_id, role, content) VALUES (\(company), \(UUID()), \(company), 'user', '\\x00')
+                    """,
+                    """
+                    INSERT INTO usage_events (company_id, id, occurred_at, provider, model, prompt_tokens, completion_tokens, cost_micros, latency_ms, status)
+                    VALUES (\(company), \(UUID()), now(), 'openai', 'gpt-4o', 1, 1, 1, 1, 200)
+                    """,
+                    "INSERT INTO rate_limit_windows (company_id, api_key_id, window_start, requests) VALUES (\(company), \(UUID()), now(), 1)",
                 ]
                 for statement in statements { try await connection.query(statement, logger: TestDatabase.logger) }
             }

@@ -68,8 +68,11 @@ struct PermissionMatrixTests {
         "GET /healthz": Row("/healthz", all(200)),
         "GET /readyz": Row("/readyz", all(200)),
         "GET /metrics": Row("/metrics", all(200)),
-        "GET /v1/**": Row("/v1/models", all(404)),
-        "POST /v1/**": Row("/v1/chat/completions", all(404)),
+        // The API authenticates with keys, not sessions: no key is a 401 for everyone.
+        "GET /v1/models": Row("/v1/models", all(401)),
+        "POST /v1/chat/completions": Row("/v1/chat/completions", all(401)),
+        "GET /v1/**": Row("/v1/engines", all(404)),
+        "POST /v1/**": Row("/v1/completions", all(404)),
         "PUT /v1/**": Row("/v1/anything", all(404)),
         "PATCH /v1/**": Row("/v1/anything", all(404)),
         "DELETE /v1/**": Row("/v1/anything", all(404)),
@@ -109,9 +112,9 @@ struct PermissionMatrixTests {
         let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
         let database = Database(client: client, logger: TestDatabase.logger)
         let config = AppConfig(resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
-        let http = OAuthClient.makeHTTPClient(timeout: .seconds(1))
-        let services = try await makeConsoleServices(config: config, database: database, outboundHTTP: http, logger: TestDatabase.logger)
-        try await http.shutdown()
+        let outbound = OutboundHTTP(config: config)
+        let services = try await makeConsoleServices(config: config, database: database, outbound: outbound, logger: TestDatabase.logger)
+        try await outbound.shutdown()
         let router = buildRouter(config: config, services: services, database: database, logger: TestDatabase.logger)
         let registered = Set(router.routes.map { "\($0.method) \($0.path)" })
         let described = Set(Self.rows.map(\.key))

@@ -17,6 +17,9 @@ public struct AuditEvent: Sendable, Equatable {
         case integrationDisconnected = "integration_disconnected"
         case integrationNeedsReconnect = "integration_needs_reconnect"
         case signInMethodLinked = "sign_in_method_linked"
+        case apiKeyCreated = "api_key_created"
+        case apiKeyRevoked = "api_key_revoked"
+        case providerSettingsChanged = "provider_settings_changed"
     }
 
     public var id: UUID

@@ -5,13 +5,15 @@ public enum Action: String, Sendable, CaseIterable {
     case changeRoles
     case removeMembers
     case viewAuditLog
+    case manageAPIKeys
+    case manageProviders
 }
 
 /// The one answer to "may this member do this": role × action. Services ask it before acting.
 public enum AccessPolicy {
     public static func minimumRole(for action: Action) -> Role {
         switch action {
-        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog: .admin
+        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog, .manageAPIKeys, .manageProviders: .admin
         }
     }
 

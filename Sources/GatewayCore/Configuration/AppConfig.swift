@@ -23,6 +23,12 @@ public struct AppConfig: Sendable {
     public var providers: [ProviderID: ProviderSettings]
     /// How long a call to an outside service (OAuth provider) may take in all.
     public var outboundTimeout: Duration
+    /// LLM providers: base URLs and platform keys, from `OAG_<P>_BASE_URL` and `OAG_<P>_API_KEY`.
+    public var upstreams: [LLMProvider: UpstreamSettings]
+    /// How long an LLM provider may take to answer a request (a stream may then run on).
+    public var upstreamTimeout: Duration
+    /// How often metered usage is written to the database; a crash loses at most this much.
+    public var usageFlushInterval: Duration
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -40,6 +46,9 @@ public struct AppConfig: Sendable {
         sessionLifetime: SessionLifetime = SessionLifetime(),
         providers: [ProviderID: ProviderSettings] = [:],
         outboundTimeout: Duration = .seconds(10),
+        upstreams: [LLMProvider: UpstreamSettings] = [:],
+        upstreamTimeout: Duration = .seconds(120),
+        usageFlushInterval: Duration = .seconds(1),
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -54,6 +63,10 @@ public struct AppConfig: Sendable {
         self.sessionLifetime = sessionLifetime
         self.providers = providers
         self.outboundTimeout = outboundTimeout
+        self.upstreams = Dictionary(
+            uniqueKeysWithValues: LLMProvider.allCases.map { ($0, upstreams[$0] ?? UpstreamSettings(baseURL: $0.defaultBaseURL)) })
+        self.upstreamTimeout = upstreamTimeout
+        self.usageFlushInterval = usageFlushInterval
         self.logLevel = logLevel
     }
 
@@ -91,6 +104,7 @@ public struct AppConfig: Sendable {
                 idleTimeout: .seconds(60 * (try reader.positiveInteger("OAG_SESSION_IDLE_MINUTES", maximum: 24 * 60) ?? 30)),
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             providers: try reader.providers(),
+            upstreams: try reader.upstreams(),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
         // In production one role for both would silently switch off the database's tenant guard.
@@ -209,6 +223,16 @@ struct EnvironmentReader {
             settings.revokeURL = try httpURL(prefix + "REVOKE_URL")
             settings.userinfoURL = try httpURL(prefix + "USERINFO_URL")
             all[provider] = settings
+        }
+        return all
+    }
+
+    func upstreams() throws(ConfigError) -> [LLMProvider: UpstreamSettings] {
+        var all: [LLMProvider: UpstreamSettings] = [:]
+        for provider in LLMProvider.allCases {
+            all[provider] = UpstreamSettings(
+                baseURL: try httpURL(provider.environmentPrefix + "BASE_URL") ?? provider.defaultBaseURL,
+                platformKey: string(provider.environmentPrefix + "API_KEY"))
         }
         return all
     }

@@ -123,6 +123,9 @@ struct AuditPage: ConsolePage {
         case .integrationDisconnected: "Disconnected an account"
         case .integrationNeedsReconnect: "A connected account stopped working"
         case .signInMethodLinked: "Linked a sign-in method"
+        case .apiKeyCreated: "Created an API key"
+        case .apiKeyRevoked: "Revoked an API key"
+        case .providerSettingsChanged: "Changed the AI provider settings"
         }
     }
 }

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Collects usage events in memory and writes them to PostgreSQL in batches, so that metering
+/// never adds latency to a response. A crash loses at most the events of the last flush
+/// interval; a graceful shutdown writes everything first.
+public final class UsageRecorder: Sendable {
+    /// Events held while the database is away; beyond this the oldest are dropped (and logged).
+    static let maximumBuffered = 1_000_000
+    static let rowsPerStatement = 5_000
+
+    let database: Database
+    private let buffer = Mutex<[UsageEvent]>([])
+    private let partitions = Mutex<Set<String>>([])
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    private var logger: Logger { database.logger }
+
+    public func record(_ event: UsageEvent) {
+        buffer.withLock { buffer in
+            if buffer.count >= Self.maximumBuffered { buffer.removeFirst(buffer.count - Self.maximumBuffered + 1) }
+            buffer.append(event)
+        }
+    }
+
+    public var pendingCount: Int { buffer.withLock { $0.count } }
+
+    /// Writes what is buffered; on failure the events go back to the buffer for the next try.
+    @discardableResult
+    public func flush() async throws -> Int {
+        let events = buffer.withLock { buffer in
+            defer { buffer.removeAll(keepingCapacity: true) }
+            return buffer
+        }
+        guard !events.isEmpty else { return 0 }
+        do {
+            try await write(events)
+            return events.count
+        } catch {
+            buffer.withLock { buffer in buffer.insert(contentsOf: events.suffix(Self.maximumBuffered - buffer.count), at: 0) }
+            throw error
+        }
+    }
+
+    /// Inserts events at once, grouped by company (each in its tenant transaction).
+    public func write(_ events: [UsageEvent]) async throws {
+        try await ensurePartitions(for: events)
+        for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
+            try await database.withTenant(companyID) { connection in
+                var start = 0
+                while start < ofCompany.count {
+                    let batch = ofCompany[start..<min(start + Self.rowsPerStatement, ofCompany.count)]
+                    try await Self.insert(batch, on: connection, logger: self.logger)
+                    start += Self.rowsPerStatement
+                }
+                try await Self.touchKeys(of: ofCompany, companyID: companyID, on: connection, logger: self.logger)
+            }
+        }
+    }
+
+    /// One statement per batch: columns as arrays, unnested by the server.
+    static func insert(_ batch: ArraySlice<UsageEvent>, on connection: PostgresConnection, logger: Logger) async throws {
+        // Nullable ids travel as text ('' for none): postgres-nio arrays have no NULL elements.
+        func text(_ id: UUID?) -> String { id?.uuidString ?? "" }
+        try await connection.rows(
+            """
+            INSERT INTO usage_events (company_id, id, occurred_at, user_id, api_key_id, thread_id, provider, model, prompt_tokens,
+                completion_tokens, cost_micros, latency_ms, status)
+            SELECT c, i, t, NULLIF(u, '')::uuid, NULLIF(k, '')::uuid, NULLIF(th, '')::uuid, p, m, pt, ct, co, l, s
+            FROM unnest(\(batch.map(\.companyID))::uuid[], \(batch.map(\.id))::uuid[], \(batch.map(\.occurredAt))::timestamptz[],
+                \(batch.map { text($0.userID) })::text[], \(batch.map { text($0.apiKeyID) })::text[], \(batch.map { text($0.threadID) })::text[],
+                \(batch.map(\.provider.rawValue))::text[], \(batch.map(\.model))::text[], \(batch.map { Int32($0.promptTokens) })::int4[],
+                \(batch.map { Int32($0.completionTokens) })::int4[], \(batch.map(\.costMicros))::int8[],
+                \(batch.map { Int32($0.latencyMilliseconds) })::int4[], \(batch.map { Int32($0.status) })::int4[])
+                AS e (c, i, t, u, k, th, p, m, pt, ct, co, l, s)
+            """, logger: logger)
+    }
+
+    /// Keys' "last used" moves with the batch, not with every request.
+    static func touchKeys(of events: [UsageEvent], companyID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        var latest: [UUID: Date] = [:]
+        for event in events {
+            guard let key = event.apiKeyID else { continue }
+            latest[key] = max(latest[key] ?? .distantPast, event.occurredAt)
+        }
+        guard !latest.isEmpty else { return }
+        try await connection.rows(
+            """
+            UPDATE api_keys k SET last_used_at = GREATEST(k.last_used_at, u.latest)
+            FROM unnest(\(Array(latest.keys))::uuid[], \(Array(latest.values))::timestamptz[]) AS u (id, latest)
+            WHERE k.company_id = \(companyID) AND k.id = u.id
+            """, logger: logger)
+    }
+
+    /// Each month gets its own partition before its first event, made once per process.
+    private func ensurePartitions(for events: [UsageEvent]) async throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let months = Set(
+            events.map {
+                let parts = calendar.dateComponents([.year, .month], from: $0.occurredAt)
+                return String(format: "%04d-%02d-01", parts.year ?? 1970, parts.month ?? 1)
+            })
+        for month in months.subtracting(partitions.withLock { $0 }).sorted() {
+            try await database.query("SELECT ensure_usage_partition(\(month)::date)")
+            _ = partitions.withLock { $0.insert(month) }
+        }
+    }
+}
+
+/// Flushes the recorder every `interval`, and once more when the app shuts down.
+public struct UsageFlushService: Service {
+    let recorder: UsageRecorder
+    let interval: Duration
+    let logger: Logger
+
+    public init(recorder: UsageRecorder, interval: Duration = .seconds(1), logger: Logger) {
+        self.recorder = recorder
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await flush()
+        }
+        await flush()
+    }
+
+    private func flush() async {
+        do {
+            try await recorder.flush()
+        } catch {
+            logger.warning(
+                "Writing usage events failed; they stay buffered for the next try",
+                metadata: ["pending": "\(recorder.pendingCount)", "error": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+}
