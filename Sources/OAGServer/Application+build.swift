@@ -105,7 +105,7 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
         CSRFMiddleware(baseURL: config.baseURL, apiPrefix: GatewayRoutes.pathPrefix)
     }
     HealthRoutes(database: database, metrics: Observability.metricsRegistry).addRoutes(to: router)
-    ConsoleRoutes(services: services).addRoutes(to: router)
+    ConsoleRoutes(services: services, baseURL: config.baseURL).addRoutes(to: router)
     GatewayRoutes(gateway: services.gateway, keys: services.apiKeys, threads: services.threads).addRoutes(to: router)
     return router
 }

@@ -4,9 +4,12 @@ import Hummingbird
 /// The console's routes, registered in one place, grouped by who may enter.
 public struct ConsoleRoutes: Sendable {
     let services: ConsoleServices
+    /// Shown where programs need the API's address.
+    let baseURL: String
 
-    public init(services: ConsoleServices) {
+    public init(services: ConsoleServices, baseURL: String) {
         self.services = services
+        self.baseURL = baseURL
     }
 
     public func addRoutes(to router: Router<ConsoleRequestContext>) {
@@ -25,6 +28,7 @@ public struct ConsoleRoutes: Sendable {
         DashboardController(services: services).addRoutes(to: members)
         MembersController(services: services).addRoutes(to: members)
         IntegrationsController(services: services).addRoutes(to: members)
+        APIKeysController(services: services, baseURL: baseURL).addRoutes(to: members)
 
         AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }

@@ -31,6 +31,14 @@ public enum SitePaths {
     public static func memberRemoval(_ userID: UUID) -> String { "/company/members/\(userID.uuidString.lowercased())/remove" }
     public static let audit = "/company/audit"
     public static let companyIntegrations = "/company/integrations"
+    public static let apiKeys = "/company/api-keys"
+    public static func apiKeyRevocation(_ id: UUID) -> String { "/company/api-keys/\(id.uuidString.lowercased())/revoke" }
+    public static let companyProviders = "/company/providers"
+    public static let threads = "/threads"
+    public static func thread(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())" }
+    public static func threadMessages(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/messages" }
+    public static func threadRename(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/rename" }
+    public static func threadDeletion(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/delete" }
     public static func invitation(_ token: String) -> String { "/invitations/\(token)" }
 
     public static let admin = "/admin"

@@ -98,6 +98,11 @@ struct PermissionMatrixTests {
             "/account/integrations/gitlab/check", company(member: 409, admin: 409, owner: 409, otherOwner: 409)),
         "POST /account/integrations/{provider}/disconnect": Row(
             "/account/integrations/yandex/disconnect", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "GET /company/api-keys": Row("/company/api-keys", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "POST /company/api-keys": Row(
+            "/company/api-keys", form: ["name": ""], company(member: 403, admin: 422, owner: 422, otherOwner: 422)),
+        "POST /company/api-keys/{id}/revoke": Row(
+            "/company/api-keys/\(UUID())/revoke", company(member: 403, admin: 404, owner: 404, otherOwner: 404)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

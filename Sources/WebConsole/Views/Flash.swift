@@ -18,6 +18,10 @@ public enum Flash: String, Sendable, CaseIterable {
     case integrationDisconnectedUnconfirmed = "integration_disconnected_unconfirmed"
     case integrationChecked = "integration_checked"
     case signInMethodLinked = "sign_in_method_linked"
+    case apiKeyRevoked = "api_key_revoked"
+    case providersSaved = "providers_saved"
+    case threadRenamed = "thread_renamed"
+    case threadDeleted = "thread_deleted"
 
     var message: String {
         switch self {
@@ -40,6 +44,10 @@ public enum Flash: String, Sendable, CaseIterable {
                 + "You can also remove OAG's access in your account settings at the provider."
         case .integrationChecked: "The provider answered. What it returned is shown below and kept only in memory for a few minutes."
         case .signInMethodLinked: "Your account is linked: next time you can sign in with the provider."
+        case .apiKeyRevoked: "The key is revoked. Programs using it are refused within a few seconds."
+        case .providersSaved: "The provider settings are saved."
+        case .threadRenamed: "The thread is renamed."
+        case .threadDeleted: "The thread and its messages are deleted."
         }
     }
 

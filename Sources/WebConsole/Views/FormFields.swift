@@ -5,7 +5,7 @@ import Hummingbird
 /// (except the few lists, like checkboxes, named in `listFields`), valid UTF-8 only. Anything
 /// else is a 400 before a handler sees it.
 public struct FormFields: Sendable {
-    static let listFields: Set<String> = ["scopes"]
+    static let listFields: Set<String> = ["scopes", "allowed_models"]
 
     private var values: [String: String] = [:]
     private var lists: [String: [String]] = [:]

@@ -48,6 +48,9 @@ public struct PageChrome: Sendable {
                 if AccessPolicy.allows(tenant.role, .viewMembers) {
                     links.append(.init(label: "Members", href: SitePaths.members, isCurrent: false))
                 }
+                if AccessPolicy.allows(tenant.role, .manageAPIKeys) {
+                    links.append(.init(label: "API keys", href: SitePaths.apiKeys, isCurrent: false))
+                }
                 if AccessPolicy.allows(tenant.role, .viewAuditLog) {
                     links.append(.init(label: "Audit log", href: SitePaths.audit, isCurrent: false))
                 }
