@@ -29,6 +29,7 @@ public struct ConsoleRoutes: Sendable {
         MembersController(services: services).addRoutes(to: members)
         IntegrationsController(services: services).addRoutes(to: members)
         APIKeysController(services: services, baseURL: baseURL).addRoutes(to: members)
+        ProvidersController(services: services).addRoutes(to: members)
 
         AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }

@@ -103,6 +103,10 @@ struct PermissionMatrixTests {
             "/company/api-keys", form: ["name": ""], company(member: 403, admin: 422, owner: 422, otherOwner: 422)),
         "POST /company/api-keys/{id}/revoke": Row(
             "/company/api-keys/\(UUID())/revoke", company(member: 403, admin: 404, owner: 404, otherOwner: 404)),
+        "GET /company/providers": Row("/company/providers", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "POST /company/providers": Row(
+            "/company/providers", form: ["provider": "openai", "api_key": "x"],
+            company(member: 403, admin: 422, owner: 422, otherOwner: 422)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

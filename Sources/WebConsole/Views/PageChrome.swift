@@ -50,6 +50,7 @@ public struct PageChrome: Sendable {
                 }
                 if AccessPolicy.allows(tenant.role, .manageAPIKeys) {
                     links.append(.init(label: "API keys", href: SitePaths.apiKeys, isCurrent: false))
+                    links.append(.init(label: "Providers", href: SitePaths.companyProviders, isCurrent: false))
                 }
                 if AccessPolicy.allows(tenant.role, .viewAuditLog) {
                     links.append(.init(label: "Audit log", href: SitePaths.audit, isCurrent: false))
