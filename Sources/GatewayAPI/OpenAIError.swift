@@ -9,6 +9,17 @@ public struct OpenAIError: Error, Encodable, Sendable {
         let type: String
         let param: String?
         let code: String?
+
+        /// OpenAI sends `param` and `code` as null rather than leaving them out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encode(type, forKey: .type)
+            try container.encode(param, forKey: .param)
+            try container.encode(code, forKey: .code)
+        }
+
+        enum CodingKeys: String, CodingKey { case message, type, param, code }
     }
 
     public let status: HTTPResponse.Status

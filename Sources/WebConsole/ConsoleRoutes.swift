@@ -30,6 +30,7 @@ public struct ConsoleRoutes: Sendable {
         IntegrationsController(services: services).addRoutes(to: members)
         APIKeysController(services: services, baseURL: baseURL).addRoutes(to: members)
         ProvidersController(services: services).addRoutes(to: members)
+        ThreadsController(services: services).addRoutes(to: members)
 
         AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }

@@ -129,6 +129,7 @@ struct GatewayTests {
             let refused = try await wrong.chat(model: "gpt-4o-mini", messages: [("user", "hi")])
             #expect(refused.status == .unauthorized)
             #expect(refused.json?["error"]?["code"]?.string == "invalid_api_key")
+            #expect(refused.json?["error"]?["param"] == .null, "OpenAI's shape: param present, null")
             #expect(FakeLLMProvider.allCases.allSatisfy { fake.requests($0).isEmpty })
             #expect(try await data.count("usage_events") == 0)
         }

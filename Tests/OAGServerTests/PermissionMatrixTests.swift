@@ -107,6 +107,14 @@ struct PermissionMatrixTests {
         "POST /company/providers": Row(
             "/company/providers", form: ["provider": "openai", "api_key": "x"],
             company(member: 403, admin: 422, owner: 422, otherOwner: 422)),
+        "GET /threads": Row("/threads", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
+        "POST /threads": Row("/threads", form: ["title": ""], company(member: 422, admin: 422, owner: 422, otherOwner: 422)),
+        "GET /threads/{id}": Row("/threads/\(UUID())", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "POST /threads/{id}/messages": Row(
+            "/threads/\(UUID())/messages", form: ["content": "hi"], company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "POST /threads/{id}/rename": Row(
+            "/threads/\(UUID())/rename", form: ["title": "x"], company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "POST /threads/{id}/delete": Row("/threads/\(UUID())/delete", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fake_google import FakeGoogle
+from fake_llm import FakeLLM
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
@@ -130,6 +131,19 @@ def fake_google():
 def server_with_google(workdir, fake_google):
     """`oag serve` with Google configured against the fake."""
     yield from serve(workdir, **fake_google.environment())
+
+
+@pytest.fixture
+def fake_llm():
+    fake = FakeLLM().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def server_with_llm(workdir, fake_llm):
+    """`oag serve` with OpenAI, Anthropic and DeepSeek configured against the fake (platform keys)."""
+    yield from serve(workdir, **fake_llm.environment())
 
 
 def new_browser(width: int = 1366, height: int = 900) -> webdriver.Chrome:

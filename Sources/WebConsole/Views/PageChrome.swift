@@ -44,6 +44,7 @@ public struct PageChrome: Sendable {
         if let identity {
             if let tenant = identity.tenant {
                 links.append(.init(label: "Dashboard", href: SitePaths.dashboard, isCurrent: false))
+                links.append(.init(label: "Threads", href: SitePaths.threads, isCurrent: false))
                 links.append(.init(label: "Integrations", href: SitePaths.integrations, isCurrent: false))
                 if AccessPolicy.allows(tenant.role, .viewMembers) {
                     links.append(.init(label: "Members", href: SitePaths.members, isCurrent: false))
