@@ -42,6 +42,11 @@ public enum SitePaths {
     public static func invitation(_ token: String) -> String { "/invitations/\(token)" }
 
     public static let admin = "/admin"
+    public static let adminModels = "/admin/models"
+    public static func adminModel(_ id: String) -> String {
+        "/admin/models/"
+            + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id)
+    }
 
     /// Where to go after signing in: only a path on this site, never another origin.
     public static func safeNext(_ candidate: String?) -> String {

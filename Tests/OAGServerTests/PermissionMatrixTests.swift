@@ -115,6 +115,11 @@ struct PermissionMatrixTests {
         "POST /threads/{id}/rename": Row(
             "/threads/\(UUID())/rename", form: ["title": "x"], company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
         "POST /threads/{id}/delete": Row("/threads/\(UUID())/delete", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "GET /admin/models": Row(
+            "/admin/models", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
+        "POST /admin/models/{id}": Row(
+            "/admin/models/gpt-4o-mini", form: ["input_price": "x"],
+            [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 422]),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

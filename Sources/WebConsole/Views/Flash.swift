@@ -22,6 +22,7 @@ public enum Flash: String, Sendable, CaseIterable {
     case providersSaved = "providers_saved"
     case threadRenamed = "thread_renamed"
     case threadDeleted = "thread_deleted"
+    case pricesSaved = "prices_saved"
 
     var message: String {
         switch self {
@@ -48,6 +49,7 @@ public enum Flash: String, Sendable, CaseIterable {
         case .providersSaved: "The provider settings are saved."
         case .threadRenamed: "The thread is renamed."
         case .threadDeleted: "The thread and its messages are deleted."
+        case .pricesSaved: "The model is saved. New requests are priced with it within seconds; recorded ones keep their cost."
         }
     }
 

@@ -60,6 +60,7 @@ public struct PageChrome: Sendable {
             links.append(.init(label: "Account", href: SitePaths.account, isCurrent: false))
             if identity.user.isOperator {
                 links.append(.init(label: "Operator", href: SitePaths.admin, isCurrent: false))
+                links.append(.init(label: "Models", href: SitePaths.adminModels, isCurrent: false))
             }
         }
         // The most specific link is current: /account/integrations is "Integrations", not "Account".
