@@ -264,6 +264,32 @@ struct GatewayTests {
         }
     }
 
+    @Test func metricsCountRequestsAndTokensAndLogsKeepNoContentOrKeys() async throws {
+        let recorder = LogRecorder()
+        try await withGateway(logger: recorder.logger) { fake, world, data, client in
+            fake.setReply("A confidential answer about the merger.")
+            let key = try await data.apiKey(company: world.companyA)
+            let api = APIClient(client: client, key: key)
+            #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "Summarise the secret merger plan")]).status == .ok)
+            #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "Stream the secret merger plan")], extra: #","stream":true"#).status == .ok)
+            fake.failNext(.serverError, provider: .deepseek)
+            #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "fail please")]).status == .badGateway)
+
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains(#"oag_gateway_requests_total{provider="deepseek",model="deepseek-chat",status="200"}"#))
+            #expect(metrics.contains(#"oag_gateway_requests_total{provider="deepseek",model="deepseek-chat",status="502"}"#))
+            #expect(metrics.contains(#"oag_gateway_tokens_total{provider="deepseek",model="deepseek-chat",kind="completion"}"#))
+            #expect(metrics.contains("oag_gateway_upstream_errors_total"))
+            #expect(metrics.contains("oag_gateway_request_duration_seconds"))
+
+            let logs = recorder.all
+            #expect(logs.contains("/v1/chat/completions"), "requests are logged")
+            for secret in [key, fake.apiKey, "merger", "confidential"] {
+                #expect(!logs.contains(secret), "the log holds \(secret.prefix(8))…")
+            }
+        }
+    }
+
     @Test func shuttingDownWritesBufferedUsage() async throws {
         let fake = try await FakeLLMUpstream.start()
         let settings = try await TestDatabase.fresh()
