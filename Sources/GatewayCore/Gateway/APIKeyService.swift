@@ -15,6 +15,8 @@ public final class APIKeyService: Sendable {
     let database: Database
     let audit: AuditLog
     private let cache = Mutex<[Data: (entry: AuthenticatedKey?, loadedAt: Date)]>([:])
+    /// Usage of each key since its cache entry was loaded, added to the month's totals.
+    private let charges = Mutex<[UUID: (tokens: Int64, costMicros: Int64)]>([:])
 
     public init(database: Database) {
         self.database = database
@@ -104,9 +106,16 @@ public final class APIKeyService: Sendable {
         let hash = Self.hash(secret)
         let now = Date()
         if let cached = cache.withLock({ $0[hash] }), now.timeIntervalSince(cached.loadedAt) < Self.cacheLifetime {
-            guard let entry = cached.entry else { throw GatewayError.invalidKey }
+            guard var entry = cached.entry else { throw GatewayError.invalidKey }
+            if let charged = charges.withLock({ $0[entry.key.id] }) {
+                entry.monthTokens += charged.tokens
+                entry.monthCostMicros += charged.costMicros
+            }
             return entry
         }
+        // The reload counts what the database holds; usage still buffered (up to one flush interval)
+        // is missing from it until the next reload, so a budget can be overrun by that much.
+        if let id = cache.withLock({ $0[hash]?.entry?.key.id }) { _ = charges.withLock { $0.removeValue(forKey: id) } }
         let entry = try await load(hash: hash)
         cache.withLock { cache in
             if cache.count >= Self.maximumCachedKeys {
@@ -118,14 +127,11 @@ public final class APIKeyService: Sendable {
         return entry
     }
 
-    /// Counts a finished request against the cached month totals, until the next reload.
+    /// Counts a finished request against the key's month totals until its entry is next loaded.
     func charge(_ key: APIKey, tokens: Int64, costMicros: Int64) {
-        let hashes = cache.withLock { cache in cache.filter { $0.value.entry?.key.id == key.id }.map(\.key) }
-        cache.withLock { cache in
-            for hash in hashes {
-                cache[hash]?.entry?.monthTokens += tokens
-                cache[hash]?.entry?.monthCostMicros += costMicros
-            }
+        charges.withLock { charges in
+            let current = charges[key.id] ?? (0, 0)
+            charges[key.id] = (current.tokens + tokens, current.costMicros + costMicros)
         }
     }
 
