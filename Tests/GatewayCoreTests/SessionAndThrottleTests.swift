@@ -7,13 +7,7 @@ import Testing
 @Suite("Sessions and sign-in throttling in PostgreSQL")
 struct SessionAndThrottleTests {
     func withDatabase(_ body: (Database, DatabaseSettings) async throws -> Void) async throws {
-        let settings = try await TestDatabase.fresh()
-        let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: TestDatabase.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await body(Database(client: client, logger: TestDatabase.logger), settings)
-        }
+        try await TestDatabase.withDatabase(body)
     }
 
     func makeUser(_ settings: DatabaseSettings) async throws -> UUID {

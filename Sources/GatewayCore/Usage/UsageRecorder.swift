@@ -59,6 +59,7 @@ public final class UsageRecorder: Sendable {
                     try await Self.insert(batch, on: connection, logger: self.logger)
                     start += Self.rowsPerStatement
                 }
+                try await Self.roll(ofCompany, into: companyID, on: connection, logger: self.logger)
                 try await Self.touchKeys(of: ofCompany, companyID: companyID, on: connection, logger: self.logger)
             }
         }
@@ -82,6 +83,45 @@ public final class UsageRecorder: Sendable {
             """, logger: logger)
     }
 
+    /// Adds a company's batch to the daily rollups, in the transaction that inserts the events,
+    /// so that the rollups always equal the sums of the events.
+    static func roll(_ events: [UsageEvent], into companyID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        struct Key: Hashable {
+            var day: String
+            var userID: UUID?
+            var apiKeyID: UUID?
+            var model: String
+            var provider: String
+        }
+        var totals: [Key: (requests: Int64, failed: Int64, prompt: Int64, completion: Int64, cost: Int64)] = [:]
+        for event in events {
+            let key = Key(
+                day: UsageDay.string(of: event.occurredAt), userID: event.userID, apiKeyID: event.apiKeyID, model: event.model,
+                provider: event.provider.rawValue)
+            let current = totals[key] ?? (0, 0, 0, 0, 0)
+            totals[key] = (
+                current.requests + 1, current.failed + (event.status >= 400 ? 1 : 0), current.prompt + Int64(event.promptTokens),
+                current.completion + Int64(event.completionTokens), current.cost + event.costMicros
+            )
+        }
+        let rows = Array(totals)
+        func text(_ id: UUID?) -> String { id?.uuidString ?? "" }
+        try await connection.rows(
+            """
+            INSERT INTO usage_daily AS d (company_id, day, user_id, api_key_id, model, provider, requests, failed_requests, prompt_tokens,
+                completion_tokens, cost_micros)
+            SELECT \(companyID), r.day::date, NULLIF(r.u, '')::uuid, NULLIF(r.k, '')::uuid, r.m, r.p, r.n, r.f, r.pt, r.ct, r.co
+            FROM unnest(\(rows.map(\.key.day))::text[], \(rows.map { text($0.key.userID) })::text[], \(rows.map { text($0.key.apiKeyID) })::text[],
+                \(rows.map(\.key.model))::text[], \(rows.map(\.key.provider))::text[], \(rows.map(\.value.requests))::int8[],
+                \(rows.map(\.value.failed))::int8[], \(rows.map(\.value.prompt))::int8[], \(rows.map(\.value.completion))::int8[],
+                \(rows.map(\.value.cost))::int8[]) AS r (day, u, k, m, p, n, f, pt, ct, co)
+            ON CONFLICT ON CONSTRAINT usage_daily_key DO UPDATE SET
+                requests = d.requests + EXCLUDED.requests, failed_requests = d.failed_requests + EXCLUDED.failed_requests,
+                prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens, completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
+                cost_micros = d.cost_micros + EXCLUDED.cost_micros
+            """, logger: logger)
+    }
+
     /// Keys' "last used" moves with the batch, not with every request.
     static func touchKeys(of events: [UsageEvent], companyID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         var latest: [UUID: Date] = [:]
@@ -100,13 +140,7 @@ public final class UsageRecorder: Sendable {
 
     /// Each month gets its own partition before its first event, made once per process.
     private func ensurePartitions(for events: [UsageEvent]) async throws {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let months = Set(
-            events.map {
-                let parts = calendar.dateComponents([.year, .month], from: $0.occurredAt)
-                return String(format: "%04d-%02d-01", parts.year ?? 1970, parts.month ?? 1)
-            })
+        let months = Set(events.map { UsageDay.monthStart(of: $0.occurredAt) })
         for month in months.subtracting(partitions.withLock { $0 }).sorted() {
             try await database.query("SELECT ensure_usage_partition(\(month)::date)")
             _ = partitions.withLock { $0.insert(month) }
