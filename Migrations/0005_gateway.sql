@@ -166,9 +166,10 @@ $$;
 -- Which company an API key belongs to: authentication happens before the tenant is known.
 CREATE FUNCTION api_key_by_hash(p_key_hash bytea)
 RETURNS TABLE (company_id uuid, id uuid, name text, allowed_models text[], monthly_token_budget bigint,
-               monthly_spend_budget_micros bigint, requests_per_minute integer, revoked_at timestamptz)
+               monthly_spend_budget_micros bigint, requests_per_minute integer, revoked_at timestamptz, created_by uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT company_id, id, name, allowed_models, monthly_token_budget, monthly_spend_budget_micros, requests_per_minute, revoked_at
+    SELECT company_id, id, name, allowed_models, monthly_token_budget, monthly_spend_budget_micros, requests_per_minute, revoked_at,
+        created_by
     FROM api_keys WHERE key_hash = p_key_hash
 $$;
 

@@ -31,6 +31,7 @@ public struct ConsoleRoutes: Sendable {
         APIKeysController(services: services, baseURL: baseURL).addRoutes(to: members)
         ProvidersController(services: services).addRoutes(to: members)
         ThreadsController(services: services).addRoutes(to: members)
+        UsageController(services: services).addRoutes(to: members)
 
         AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
     }

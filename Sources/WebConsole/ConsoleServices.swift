@@ -21,6 +21,7 @@ public struct ConsoleServices: Sendable {
     public var companyProviders: CompanyProviders
     public var threads: ThreadService
     public var usage: UsageRecorder
+    public var usageReports: UsageService
     /// Invitation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
@@ -29,7 +30,7 @@ public struct ConsoleServices: Sendable {
         renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
         gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
-        usage: UsageRecorder, logsInvitationLinks: Bool, logger: Logger
+        usage: UsageRecorder, usageReports: UsageService, logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
@@ -47,6 +48,7 @@ public struct ConsoleServices: Sendable {
         self.companyProviders = companyProviders
         self.threads = threads
         self.usage = usage
+        self.usageReports = usageReports
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

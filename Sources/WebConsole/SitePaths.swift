@@ -35,6 +35,10 @@ public enum SitePaths {
     public static func apiKeyRevocation(_ id: UUID) -> String { "/company/api-keys/\(id.uuidString.lowercased())/revoke" }
     public static let companyProviders = "/company/providers"
     public static let threads = "/threads"
+    public static let usage = "/usage"
+    public static let usageCSV = "/usage.csv"
+    public static let companyUsage = "/company/usage"
+    public static let companyUsageCSV = "/company/usage.csv"
     public static func thread(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())" }
     public static func threadMessages(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/messages" }
     public static func threadRename(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/rename" }

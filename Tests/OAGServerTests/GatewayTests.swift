@@ -271,7 +271,9 @@ struct GatewayTests {
             let key = try await data.apiKey(company: world.companyA)
             let api = APIClient(client: client, key: key)
             #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "Summarise the secret merger plan")]).status == .ok)
-            #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "Stream the secret merger plan")], extra: #","stream":true"#).status == .ok)
+            #expect(
+                try await api.chat(model: "deepseek-chat", messages: [("user", "Stream the secret merger plan")], extra: #","stream":true"#)
+                    .status == .ok)
             fake.failNext(.serverError, provider: .deepseek)
             #expect(try await api.chat(model: "deepseek-chat", messages: [("user", "fail please")]).status == .badGateway)
 

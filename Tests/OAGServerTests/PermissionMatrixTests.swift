@@ -120,6 +120,10 @@ struct PermissionMatrixTests {
         "POST /admin/models/{id}": Row(
             "/admin/models/gpt-4o-mini", form: ["input_price": "x"],
             [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 422]),
+        "GET /usage": Row("/usage", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /usage.csv": Row("/usage.csv", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /company/usage": Row("/company/usage", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /company/usage.csv": Row("/company/usage.csv", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

@@ -7,13 +7,15 @@ public enum Action: String, Sendable, CaseIterable {
     case viewAuditLog
     case manageAPIKeys
     case manageProviders
+    case viewCompanyUsage
 }
 
 /// The one answer to "may this member do this": role × action. Services ask it before acting.
 public enum AccessPolicy {
     public static func minimumRole(for action: Action) -> Role {
         switch action {
-        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog, .manageAPIKeys, .manageProviders: .admin
+        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog, .manageAPIKeys, .manageProviders, .viewCompanyUsage:
+            .admin
         }
     }
 

@@ -13,6 +13,8 @@ public struct APIKey: Sendable, Equatable {
     public var monthlySpendBudgetMicros: Int64?
     public var requestsPerMinute: Int?
     public var createdAt: Date
+    /// The member who made it; their usage includes the key's.
+    public var createdBy: UUID?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
 

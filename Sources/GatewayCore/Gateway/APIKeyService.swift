@@ -33,7 +33,7 @@ public final class APIKeyService: Sendable {
             try await connection.rows(
                 """
                 SELECT id, company_id, name, prefix, allowed_models, monthly_token_budget, monthly_spend_budget_micros, requests_per_minute,
-                    created_at, last_used_at, revoked_at
+                    created_at, created_by, last_used_at, revoked_at
                 FROM api_keys WHERE company_id = \(tenant.companyID)
                 ORDER BY revoked_at IS NOT NULL, created_at DESC
                 """, logger: self.logger
@@ -65,7 +65,7 @@ public final class APIKeyService: Sendable {
         let key = APIKey(
             id: UUID(), companyID: tenant.companyID, name: name, prefix: String(secret.prefix(12)),
             allowedModels: Array(Set(form.allowedModels)).sorted(), monthlyTokenBudget: tokenBudget, monthlySpendBudgetMicros: spendBudget,
-            requestsPerMinute: rpm.map(Int.init), createdAt: Date())
+            requestsPerMinute: rpm.map(Int.init), createdAt: Date(), createdBy: tenant.userID)
         try await database.withTenant(tenant.companyID) { connection in
             try await connection.rows(
                 """
@@ -139,17 +139,18 @@ public final class APIKeyService: Sendable {
         guard
             let row = try await database.query(
                 """
-                SELECT company_id, id, name, allowed_models, monthly_token_budget, monthly_spend_budget_micros, requests_per_minute, revoked_at
+                SELECT company_id, id, name, allowed_models, monthly_token_budget, monthly_spend_budget_micros, requests_per_minute, revoked_at,
+                    created_by
                 FROM api_key_by_hash(\(hash))
                 """
             ).first
         else { return nil }
-        let (companyID, id, name, models, tokenBudget, spendBudget, rpm, revokedAt) = try row.decode(
-            (UUID, UUID, String, [String], Int64?, Int64?, Int?, Date?).self)
+        let (companyID, id, name, models, tokenBudget, spendBudget, rpm, revokedAt, createdBy) = try row.decode(
+            (UUID, UUID, String, [String], Int64?, Int64?, Int?, Date?, UUID?).self)
         guard revokedAt == nil else { return nil }
         let key = APIKey(
             id: id, companyID: companyID, name: name, prefix: "", allowedModels: models, monthlyTokenBudget: tokenBudget,
-            monthlySpendBudgetMicros: spendBudget, requestsPerMinute: rpm, createdAt: Date())
+            monthlySpendBudgetMicros: spendBudget, requestsPerMinute: rpm, createdAt: Date(), createdBy: createdBy)
         // Only keys with a budget need this month's totals.
         guard tokenBudget != nil || spendBudget != nil else { return AuthenticatedKey(key: key, monthTokens: 0, monthCostMicros: 0) }
         let totals: (Int64, Int64) = try await database.withTenant(companyID) { connection in
@@ -166,11 +167,13 @@ public final class APIKeyService: Sendable {
     }
 
     static func key(from row: PostgresRow) throws -> APIKey {
-        let (id, companyID, name, prefix, models, tokenBudget, spendBudget, rpm, createdAt, lastUsedAt, revokedAt) = try row.decode(
-            (UUID, UUID, String, String, [String], Int64?, Int64?, Int?, Date, Date?, Date?).self)
+        let (id, companyID, name, prefix, models, tokenBudget, spendBudget, rpm, createdAt, createdBy, lastUsedAt, revokedAt) =
+            try row.decode(
+                (UUID, UUID, String, String, [String], Int64?, Int64?, Int?, Date, UUID?, Date?, Date?).self)
         return APIKey(
             id: id, companyID: companyID, name: name, prefix: prefix, allowedModels: models, monthlyTokenBudget: tokenBudget,
-            monthlySpendBudgetMicros: spendBudget, requestsPerMinute: rpm, createdAt: createdAt, lastUsedAt: lastUsedAt,
+            monthlySpendBudgetMicros: spendBudget, requestsPerMinute: rpm, createdAt: createdAt, createdBy: createdBy,
+            lastUsedAt: lastUsedAt,
             revokedAt: revokedAt)
     }
 

@@ -50,10 +50,11 @@ public struct GatewayCaller: Sendable {
     public var key: AuthenticatedKey?
     public var userID: UUID?
 
+    /// A key's usage counts as its maker's.
     public init(key: AuthenticatedKey) {
         self.companyID = key.key.companyID
         self.key = key
-        self.userID = nil
+        self.userID = key.key.createdBy
     }
 
     public init(member tenant: Tenant) {

@@ -45,6 +45,11 @@ public struct PageChrome: Sendable {
             if let tenant = identity.tenant {
                 links.append(.init(label: "Dashboard", href: SitePaths.dashboard, isCurrent: false))
                 links.append(.init(label: "Threads", href: SitePaths.threads, isCurrent: false))
+                links.append(
+                    .init(
+                        label: "Usage",
+                        href: AccessPolicy.allows(tenant.role, .viewCompanyUsage) ? SitePaths.companyUsage : SitePaths.usage,
+                        isCurrent: false))
                 links.append(.init(label: "Integrations", href: SitePaths.integrations, isCurrent: false))
                 if AccessPolicy.allows(tenant.role, .viewMembers) {
                     links.append(.init(label: "Members", href: SitePaths.members, isCurrent: false))

@@ -1,0 +1,54 @@
+import Foundation
+import GatewayCore
+import Hummingbird
+
+/// Usage pages and their CSV: a member's own, and (admins, owners) the company's.
+struct UsageController {
+    let services: ConsoleServices
+
+    func addRoutes(to group: RouterGroup<ConsoleRequestContext>) {
+        group.get(RouterPath(SitePaths.usage)) { request, context in try await page(request, context, isCompany: false) }
+        group.get(RouterPath(SitePaths.usageCSV)) { request, context in try await csv(request, context, isCompany: false) }
+        group.get(RouterPath(SitePaths.companyUsage)) { request, context in try await page(request, context, isCompany: true) }
+        group.get(RouterPath(SitePaths.companyUsageCSV)) { request, context in try await csv(request, context, isCompany: true) }
+    }
+
+    func page(_ request: Request, _ context: ConsoleRequestContext, isCompany: Bool) async throws -> Response {
+        let tenant = try context.tenant()
+        let query = (from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"))
+        let chrome = services.renderer.chrome(context, path: isCompany ? SitePaths.companyUsage : SitePaths.usage)
+        do {
+            let report = try await report(tenant, query: query, isCompany: isCompany)
+            return services.renderer.render(
+                UsagePage.make(isCompany: isCompany, companyName: tenant.companyName, report: report, query: query, chrome: chrome))
+        } catch let errors as FieldErrors {
+            return services.renderer.render(
+                UsagePage.make(
+                    isCompany: isCompany, companyName: tenant.companyName, report: nil, query: query, errors: errors, chrome: chrome),
+                status: .badRequest)
+        }
+    }
+
+    func csv(_ request: Request, _ context: ConsoleRequestContext, isCompany: Bool) async throws -> Response {
+        let tenant = try context.tenant()
+        let query = (from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"))
+        let report: UsageReport
+        do {
+            report = try await self.report(tenant, query: query, isCompany: isCompany)
+        } catch let errors as FieldErrors {
+            throw HTTPError(.badRequest, message: errors.messages.sorted { $0.key < $1.key }.map(\.value).joined(separator: " "))
+        }
+        let name = "\(isCompany ? "company-usage" : "my-usage")-\(report.range.from)-\(report.range.to).csv"
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
+            body: .init(byteBuffer: ByteBuffer(string: UsageCSV.make(report))))
+    }
+
+    private func report(_ tenant: Tenant, query: (from: String?, to: String?), isCompany: Bool) async throws -> UsageReport {
+        let range = try UsageRange(from: query.from, to: query.to)
+        return isCompany
+            ? try await services.usageReports.companyReport(tenant, range: range)
+            : try await services.usageReports.memberReport(tenant, range: range)
+    }
+}
