@@ -139,7 +139,7 @@ $$;
 -- A month's partition of usage_events, made by the app (which may not run DDL) before it is needed.
 CREATE FUNCTION ensure_usage_partition(p_month date)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     first_day date := date_trunc('month', p_month)::date;
     partition_name text := format('usage_events_%s', to_char(first_day, 'YYYY_MM'));
@@ -178,4 +178,15 @@ CREATE FUNCTION purge_rate_limit_windows()
 RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     DELETE FROM rate_limit_windows WHERE window_start < now() - interval '5 minutes'
+$$;
+
+-- Counts one request of a key in the current minute and returns the count and the seconds left in
+-- the window: one round trip on the hot path of rate-limited keys.
+CREATE FUNCTION count_request(p_company_id uuid, p_api_key_id uuid)
+RETURNS TABLE (requests integer, seconds_left double precision)
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    INSERT INTO rate_limit_windows AS w (company_id, api_key_id, window_start, requests)
+    VALUES (p_company_id, p_api_key_id, date_trunc('minute', now()), 1)
+    ON CONFLICT (company_id, api_key_id, window_start) DO UPDATE SET requests = w.requests + 1
+    RETURNING w.requests, extract(epoch FROM date_trunc('minute', now()) + interval '1 minute' - now())::float8
 $$;

@@ -34,9 +34,9 @@ public struct GatewayRoutes: Sendable {
         let key = try await authenticate(request)
         var threadID: UUID?
         if let header = request.headers[Self.threadHeader] {
-            guard let id = UUID(uuidString: header), try await threads.exists(id, companyID: key.key.companyID) else {
+            guard let id = UUID(uuidString: header), try await threads.isWritable(id, by: key.key) else {
                 throw OpenAIError(
-                    status: .notFound, message: "No conversation thread \(header.prefix(40)) in this company.",
+                    status: .notFound, message: "No conversation thread \(header.prefix(40)) of this key's member.",
                     type: "invalid_request_error",
                     code: "thread_not_found")
             }

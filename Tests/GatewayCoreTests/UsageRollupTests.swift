@@ -82,6 +82,37 @@ struct UsageRollupTests {
     }
 }
 
+/// A write that fails for one company leaves the others written, and only its events buffered.
+@Suite("Usage recorder")
+struct UsageRecorderTests {
+    @Test func aFailingCompanyDoesNotHoldBackTheOthers() async throws {
+        try await TestDatabase.withDatabase { database, settings in
+            let company = UUID()
+            try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("INSERT INTO companies (id, name) VALUES (\(company), 'C')", logger: TestDatabase.logger)
+            }
+            let recorder = UsageRecorder(database: database)
+            func event(_ companyID: UUID) -> UsageEvent {
+                UsageEvent(
+                    companyID: companyID, userID: nil, apiKeyID: nil, threadID: nil, provider: .openai, model: "gpt-4o", promptTokens: 1,
+                    completionTokens: 1, costMicros: 1, latencyMilliseconds: 1, status: 200)
+            }
+            // A company that no longer exists: its rollup cannot be written, so its transaction fails.
+            let gone = UUID()
+            for _ in 0..<3 { recorder.record(event(company)) }
+            recorder.record(event(gone))
+            await #expect(throws: (any Error).self) { try await recorder.flush() }
+            #expect(recorder.pendingCount == 1, "only the failing company's event waits")
+            await #expect(throws: (any Error).self) { try await recorder.flush() }
+            let written = try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("SELECT count(*)::int FROM usage_events", logger: TestDatabase.logger).collect()[0].decode(
+                    Int.self)
+            }
+            #expect(written == 3, "written once, not again on the retry")
+        }
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64

@@ -66,6 +66,8 @@ struct APIKeysPageTests {
             for message in ["Name the key", "Enter a whole number", "Enter an amount in dollars", "Unknown models: gpt-9."] {
                 #expect(refused.text.contains(message))
             }
+            let tiny = try await owner.post(Self.page, ["name": "Tiny", "monthly_spend_budget": "0.0000001"], tokenFrom: Self.page)
+            #expect(tiny.status == .unprocessableContent, "a budget that rounds to nothing is refused, not a 500")
             #expect(try await data.count("api_keys") == 0)
         }
     }

@@ -50,14 +50,14 @@ extension TestData {
     @discardableResult
     func apiKey(
         company: UUID, name: String = "test key", allowedModels: [String] = [], tokenBudget: Int64? = nil, requestsPerMinute: Int? = nil,
-        id: UUID = UUID()
+        id: UUID = UUID(), createdBy: UUID? = nil
     ) async throws -> String {
         let secret = APIKeyService.secretPrefix + SecretToken().value
         try await rows(
             """
-            INSERT INTO api_keys (company_id, id, name, prefix, key_hash, allowed_models, monthly_token_budget, requests_per_minute)
+            INSERT INTO api_keys (company_id, id, name, prefix, key_hash, allowed_models, monthly_token_budget, requests_per_minute, created_by)
             VALUES (\(company), \(id), \(name), \(String(secret.prefix(12))), \(SecretToken.hash(secret)), \(allowedModels), \(tokenBudget),
-                \(requestsPerMinute))
+                \(requestsPerMinute), \(createdBy))
             """)
         return secret
     }

@@ -164,7 +164,12 @@ struct GatewayTests {
             let api = APIClient(client: client, key: try await data.apiKey(company: world.companyA))
             #expect(try await api.chat(model: "anthropic/claude-haiku-4-5", messages: [("user", "hi")]).status == .ok)
             #expect(try await api.chat(model: "openai/claude-haiku-4-5", messages: [("user", "hi")]).status == .notFound)
-            #expect(fake.requests(.anthropic).count == 1)
+            // OpenAI's temperature goes up to 2, Anthropic's to 1: the gateway clamps rather than fail.
+            #expect(try await api.chat(model: "claude-haiku-4-5", messages: [("user", "hi")], extra: #","temperature":1.7"#).status == .ok)
+            #expect(try await api.chat(model: "claude-haiku-4-5", messages: [("user", "hi")], extra: #","n":2"#).status == .badRequest)
+            #expect(fake.requests(.anthropic).count == 2)
+            let clamped = try JSONValue.decode(Data(try #require(fake.requests(.anthropic).last).body.utf8))
+            #expect(clamped["temperature"]?.number == 1)
         }
     }
 
@@ -251,7 +256,13 @@ struct GatewayTests {
             #expect(refused.status == .notFound)
             #expect(fake.requests(.openai).isEmpty)
 
-            let ours = APIClient(client: client, key: try await data.apiKey(company: world.companyA))
+            let adminsKey = APIClient(client: client, key: try await data.apiKey(company: world.companyA, createdBy: world.admin))
+            let intoMembersThread = try await adminsKey.chat(
+                #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"read it"}]}"#,
+                headers: [.init("X-OAG-Thread")!: thread.uuidString])
+            #expect(intoMembersThread.status == .notFound, "threads are private to their member, keys included")
+
+            let ours = APIClient(client: client, key: try await data.apiKey(company: world.companyA, createdBy: world.member))
             fake.setReply("Noted.")
             let accepted = try await ours.chat(
                 #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"remember this"}]}"#,

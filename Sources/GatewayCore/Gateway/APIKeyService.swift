@@ -118,8 +118,11 @@ public final class APIKeyService: Sendable {
         if let id = cache.withLock({ $0[hash]?.entry?.key.id }) { _ = charges.withLock { $0.removeValue(forKey: id) } }
         let entry = try await load(hash: hash)
         cache.withLock { cache in
+            // Random secrets must not grow memory: past the limit, unknown and expired entries go,
+            // and if that is not enough, everything (the next requests reload).
             if cache.count >= Self.maximumCachedKeys {
-                cache = cache.filter { now.timeIntervalSince($0.value.loadedAt) < Self.cacheLifetime }
+                cache = cache.filter { $0.value.entry != nil && now.timeIntervalSince($0.value.loadedAt) < Self.cacheLifetime }
+                if cache.count >= Self.maximumCachedKeys { cache.removeAll() }
             }
             cache[hash] = (entry, now)
         }
@@ -157,8 +160,8 @@ public final class APIKeyService: Sendable {
             let rows = try await connection.rows(
                 """
                 SELECT COALESCE(sum(prompt_tokens + completion_tokens), 0)::bigint, COALESCE(sum(cost_micros), 0)::bigint
-                FROM usage_events
-                WHERE company_id = \(companyID) AND api_key_id = \(id) AND occurred_at >= date_trunc('month', now())
+                FROM usage_daily
+                WHERE company_id = \(companyID) AND api_key_id = \(id) AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date
                 """, logger: self.logger)
             let (tokens, cost) = try rows[0].decode((Int64, Int64).self)
             return (tokens, cost)
@@ -202,6 +205,11 @@ public final class APIKeyService: Sendable {
             errors.add("monthly_spend_budget", "Enter an amount in dollars like 25 or 12.50, or leave it empty for no limit.")
             return nil
         }
-        return NSDecimalNumber(decimal: value * 1_000_000).int64Value
+        let micros = NSDecimalNumber(decimal: value * 1_000_000).int64Value
+        guard micros >= 1 else {
+            errors.add("monthly_spend_budget", "Enter at least $0.000001, or leave it empty for no limit.")
+            return nil
+        }
+        return micros
     }
 }

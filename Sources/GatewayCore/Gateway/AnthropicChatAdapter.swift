@@ -77,7 +77,15 @@ struct AnthropicChatAdapter: ChatAdapter {
             "max_tokens": .number(Double(request["max_completion_tokens"]?.int ?? request["max_tokens"]?.int ?? defaultMaxTokens)),
         ]
         if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }
-        for name in ["temperature", "top_p"] { if let value = request[name], value != .null { body[name] = value } }
+        // Anthropic takes temperature from 0 to 1 where OpenAI takes up to 2.
+        if let temperature = request["temperature"]?.number { body["temperature"] = .number(min(max(temperature, 0), 1)) }
+        if let topP = request["top_p"]?.number { body["top_p"] = .number(topP) }
+        if let n = request["n"]?.int, n > 1 {
+            throw GatewayError.invalidRequest("Anthropic models return one choice: 'n' must be 1.", param: "n")
+        }
+        if let tools = request["tools"], tools != .null {
+            throw GatewayError.invalidRequest("Tools are not supported for Anthropic models through this gateway yet.", param: "tools")
+        }
         switch request["stop"] {
         case .string(let stop)?: body["stop_sequences"] = .array([.string(stop)])
         case .array(let stops)?: body["stop_sequences"] = .array(stops)
@@ -135,6 +143,7 @@ struct AnthropicChatAdapter: ChatAdapter {
             case "message_start":
                 if let messageID = payload["message"]?["id"]?.string { id = "chatcmpl-" + messageID }
                 promptTokens = payload["message"]?["usage"]?["input_tokens"]?.int ?? 0
+                outcome.record(promptTokens: promptTokens)
                 return [chunk(delta: ["role": .string("assistant"), "content": .string("")], finishReason: nil)]
             case "content_block_delta":
                 guard payload["delta"]?["type"]?.string == "text_delta", let text = payload["delta"]?["text"]?.string else { return [] }
@@ -150,6 +159,7 @@ struct AnthropicChatAdapter: ChatAdapter {
                 let usage = callerWantsUsage ? [data(["choices": .array([]), "usage": AnthropicChatAdapter.usage(tokens)])] : []
                 return usage + [ServerSentEvent.data("[DONE]")]
             case "error":
+                outcome.markFailed()
                 let message = payload["error"]?["message"]?.string ?? "Anthropic reported an error."
                 return [data(["error": .object(["message": .string(message), "type": .string("api_error")])])]
             default:

@@ -8,10 +8,14 @@ public struct TokenUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
 
+    /// Counts are what a provider reported; absurd ones are clamped so that they cannot overflow
+    /// the meter (no request uses a hundred million tokens).
     public init(promptTokens: Int, completionTokens: Int) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
+        self.promptTokens = min(max(promptTokens, 0), Self.maximum)
+        self.completionTokens = min(max(completionTokens, 0), Self.maximum)
     }
+
+    static let maximum = 100_000_000
 }
 
 /// A chat completion on its way to a provider.
@@ -36,13 +40,33 @@ struct CompletedChat: Sendable {
 
 /// Filled in while a stream runs; read when it ends.
 final class StreamOutcome: Sendable {
-    private let state = Mutex<(usage: TokenUsage?, text: String)>((nil, ""))
+    private struct State {
+        var usage: TokenUsage?
+        var promptTokens: Int?
+        var text = ""
+        var failed = false
+    }
+
+    private let state = Mutex(State())
 
     var usage: TokenUsage? { state.withLock { $0.usage } }
     var text: String { state.withLock { $0.text } }
+    /// The provider reported an error inside the stream.
+    var failed: Bool { state.withLock { $0.failed } }
 
     func record(usage: TokenUsage) { state.withLock { $0.usage = usage } }
+    func record(promptTokens: Int) { state.withLock { $0.promptTokens = promptTokens } }
     func append(text: String) { state.withLock { $0.text += text } }
+    func markFailed() { state.withLock { $0.failed = true } }
+
+    /// The provider's count, or, for a stream cut short before it came, an estimate (about four
+    /// characters a token) so that an abandoned stream is never metered as free.
+    func usageOrEstimate(requestBytes: Int) -> TokenUsage {
+        state.withLock { state in
+            state.usage
+                ?? TokenUsage(promptTokens: state.promptTokens ?? requestBytes / 4, completionTokens: (state.text.utf8.count + 3) / 4)
+        }
+    }
 }
 
 /// A streamed completion: OpenAI-shaped server-sent events, produced as the provider's arrive.

@@ -15,13 +15,14 @@ public enum GatewayReply: Sendable {
 /// failed upstream, or abandoned by a caller who went away.
 public struct GatewayStream: Sendable {
     let chat: StreamedChat
+    let requestBytes: Int
     let finish: @Sendable (_ usage: TokenUsage?, _ text: String, _ status: Int) -> Void
 
     /// Writes every event to `sink`. A provider failing mid-stream ends it with an error event
     /// (the status line has long been sent); a caller going away ends it with `sink`'s error.
     public func write(to sink: (ByteBuffer) async throws -> Void) async throws {
         var status = 200
-        defer { finish(chat.outcome.usage, chat.outcome.text, status) }
+        defer { finish(chat.outcome.usageOrEstimate(requestBytes: requestBytes), chat.outcome.text, chat.outcome.failed ? 502 : status) }
         var iterator = chat.events.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
@@ -126,7 +127,7 @@ public final class GatewayService: Sendable {
                 let adapter = Self.adapter(for: candidate.provider)
                 if request.stream {
                     let chat = try await adapter.stream(call, client: client)
-                    let stream = GatewayStream(chat: chat) { usage, text, status in
+                    let stream = GatewayStream(chat: chat, requestBytes: body.count) { usage, text, status in
                         meter.record(usage, status: status)
                         guard let threadID, status == 200, let usage else { return }
                         // The caller has its answer; the thread is written after it, off the response path.

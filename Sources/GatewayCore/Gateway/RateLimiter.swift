@@ -11,18 +11,12 @@ public struct RateLimiter: Sendable {
         self.database = database
     }
 
+    /// Counts the request (the key was authenticated, so its company is known) and refuses it
+    /// past the limit.
     func admit(_ key: APIKey, limit: Int) async throws {
-        let (count, secondsLeft) = try await database.withTenant(key.companyID) { connection -> (Int, Double) in
-            let rows = try await connection.rows(
-                """
-                INSERT INTO rate_limit_windows (company_id, api_key_id, window_start, requests)
-                VALUES (\(key.companyID), \(key.id), date_trunc('minute', now()), 1)
-                ON CONFLICT (company_id, api_key_id, window_start) DO UPDATE SET requests = rate_limit_windows.requests + 1
-                RETURNING requests, extract(epoch FROM date_trunc('minute', now()) + interval '1 minute' - now())::float8
-                """, logger: database.logger)
-            let (count, left) = try rows[0].decode((Int, Double).self)
-            return (count, left)
-        }
+        let rows = try await database.query("SELECT requests, seconds_left FROM count_request(\(key.companyID), \(key.id))")
+        guard let row = rows.first else { return }
+        let (count, secondsLeft) = try row.decode((Int, Double).self)
         if count > limit { throw GatewayError.rateLimited(retryAfter: max(1, Int(secondsLeft.rounded(.up)))) }
     }
 

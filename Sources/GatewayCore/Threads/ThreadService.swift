@@ -117,10 +117,14 @@ public struct ThreadService: Sendable {
         if deleted.isEmpty { throw NotFound() }
     }
 
-    /// Whether a thread of this company exists (API callers name threads by id).
-    public func exists(_ id: UUID, companyID: UUID) async throws -> Bool {
-        try await database.withTenant(companyID) { connection in
-            try await !connection.rows("SELECT 1 FROM threads WHERE company_id = \(companyID) AND id = \(id)", logger: logger).isEmpty
+    /// Whether an API key may add to a thread: only to the threads of the member who made the key,
+    /// since threads are private to their member.
+    public func isWritable(_ id: UUID, by key: APIKey) async throws -> Bool {
+        guard let owner = key.createdBy else { return false }
+        return try await database.withTenant(key.companyID) { connection in
+            try await !connection.rows(
+                "SELECT 1 FROM threads WHERE company_id = \(key.companyID) AND id = \(id) AND user_id = \(owner)", logger: logger
+            ).isEmpty
         }
     }
 

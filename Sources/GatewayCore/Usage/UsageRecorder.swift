@@ -8,12 +8,14 @@ import Synchronization
 /// never adds latency to a response. A crash loses at most the events of the last flush
 /// interval; a graceful shutdown writes everything first.
 public final class UsageRecorder: Sendable {
-    /// Events held while the database is away; beyond this the oldest are dropped (and logged).
+    /// Events held while the database is away; beyond this new ones are dropped, counted and logged.
     static let maximumBuffered = 1_000_000
+    /// Events written per flush: a backlog after an outage drains in bounded transactions.
+    static let maximumPerFlush = 50_000
     static let rowsPerStatement = 5_000
 
     let database: Database
-    private let buffer = Mutex<[UsageEvent]>([])
+    private let buffer = Mutex<(events: [UsageEvent], dropped: Int)>(([], 0))
     private let partitions = Mutex<Set<String>>([])
 
     public init(database: Database) {
@@ -24,44 +26,66 @@ public final class UsageRecorder: Sendable {
 
     public func record(_ event: UsageEvent) {
         buffer.withLock { buffer in
-            if buffer.count >= Self.maximumBuffered { buffer.removeFirst(buffer.count - Self.maximumBuffered + 1) }
-            buffer.append(event)
+            // Dropping the newest keeps this O(1) under the lock while the database is away.
+            guard buffer.events.count < Self.maximumBuffered else {
+                buffer.dropped += 1
+                return
+            }
+            buffer.events.append(event)
         }
     }
 
-    public var pendingCount: Int { buffer.withLock { $0.count } }
+    public var pendingCount: Int { buffer.withLock { $0.events.count } }
 
-    /// Writes what is buffered; on failure the events go back to the buffer for the next try.
+    /// Writes what is buffered (at most `maximumPerFlush` events), company by company; the
+    /// companies whose write failed go back to the buffer for the next try, the others are done.
     @discardableResult
     public func flush() async throws -> Int {
-        let events = buffer.withLock { buffer in
-            defer { buffer.removeAll(keepingCapacity: true) }
-            return buffer
+        let (events, dropped) = buffer.withLock { buffer in
+            let taken = Array(buffer.events.prefix(Self.maximumPerFlush))
+            buffer.events.removeFirst(taken.count)
+            defer { buffer.dropped = 0 }
+            return (taken, buffer.dropped)
         }
+        if dropped > 0 { logger.error("Usage events dropped: the buffer was full", metadata: ["dropped": "\(dropped)"]) }
         guard !events.isEmpty else { return 0 }
-        do {
-            try await write(events)
-            return events.count
-        } catch {
-            buffer.withLock { buffer in buffer.insert(contentsOf: events.suffix(Self.maximumBuffered - buffer.count), at: 0) }
-            throw error
+        try await ensurePartitions(for: events)
+        var failed: [UsageEvent] = []
+        var firstError: (any Error)?
+        for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
+            do {
+                try await write(ofCompany, of: companyID)
+            } catch {
+                failed += ofCompany
+                firstError = firstError ?? error
+            }
         }
+        if let firstError {
+            buffer.withLock { buffer in buffer.events.insert(contentsOf: failed.prefix(Self.maximumBuffered - buffer.events.count), at: 0) }
+            throw firstError
+        }
+        return events.count
     }
 
     /// Inserts events at once, grouped by company (each in its tenant transaction).
     public func write(_ events: [UsageEvent]) async throws {
         try await ensurePartitions(for: events)
         for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
-            try await database.withTenant(companyID) { connection in
-                var start = 0
-                while start < ofCompany.count {
-                    let batch = ofCompany[start..<min(start + Self.rowsPerStatement, ofCompany.count)]
-                    try await Self.insert(batch, on: connection, logger: self.logger)
-                    start += Self.rowsPerStatement
-                }
-                try await Self.roll(ofCompany, into: companyID, on: connection, logger: self.logger)
-                try await Self.touchKeys(of: ofCompany, companyID: companyID, on: connection, logger: self.logger)
+            try await write(ofCompany, of: companyID)
+        }
+    }
+
+    /// One company's events, their rollups and their keys' last use, all or nothing.
+    private func write(_ events: [UsageEvent], of companyID: UUID) async throws {
+        try await database.withTenant(companyID) { connection in
+            var start = 0
+            while start < events.count {
+                let batch = events[start..<min(start + Self.rowsPerStatement, events.count)]
+                try await Self.insert(batch, on: connection, logger: self.logger)
+                start += Self.rowsPerStatement
             }
+            try await Self.roll(events, into: companyID, on: connection, logger: self.logger)
+            try await Self.touchKeys(of: events, companyID: companyID, on: connection, logger: self.logger)
         }
     }
 
@@ -163,18 +187,24 @@ public struct UsageFlushService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            await flush()
+            await drain()
         }
-        await flush()
+        await drain()
     }
 
-    private func flush() async {
+    /// Flushes until the buffer is empty or a write fails (the next round retries).
+    private func drain() async {
+        while await flush(), recorder.pendingCount > 0 {}
+    }
+
+    private func flush() async -> Bool {
         do {
-            try await recorder.flush()
+            return try await recorder.flush() > 0
         } catch {
             logger.warning(
                 "Writing usage events failed; they stay buffered for the next try",
                 metadata: ["pending": "\(recorder.pendingCount)", "error": "\(String(reflecting: type(of: error)))"])
+            return false
         }
     }
 }
