@@ -22,3 +22,6 @@ ALTER TABLE usage_daily FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON usage_daily
     USING (company_id = NULLIF(current_setting('oag.company_id', true), '')::uuid);
 CREATE POLICY migrator_access ON usage_daily TO CURRENT_USER USING (true) WITH CHECK (true);
+
+-- The request log: newest first, optionally one model; the primary key serves the unfiltered list.
+CREATE INDEX usage_events_by_model ON usage_events (company_id, model, occurred_at DESC, id DESC);

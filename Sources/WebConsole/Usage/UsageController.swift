@@ -11,6 +11,26 @@ struct UsageController {
         group.get(RouterPath(SitePaths.usageCSV)) { request, context in try await csv(request, context, isCompany: false) }
         group.get(RouterPath(SitePaths.companyUsage)) { request, context in try await page(request, context, isCompany: true) }
         group.get(RouterPath(SitePaths.companyUsageCSV)) { request, context in try await csv(request, context, isCompany: true) }
+        group.get(RouterPath(SitePaths.requestLog), use: requestLog)
+    }
+
+    /// Unknown filters are a 400: a link that names a model or outcome that does not exist is wrong.
+    @Sendable func requestLog(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        let query = request.uri.queryParameters
+        let models = try await services.models.all().map(\.id)
+        let model = query.get("model").flatMap { $0.isEmpty ? nil : $0 }
+        guard model.map(models.contains) ?? true, let outcome = RequestLogFilter.Outcome(rawValue: query.get("outcome") ?? "all") else {
+            throw HTTPError(.badRequest, message: "Filter by one of the listed models and outcomes.")
+        }
+        let before = RequestCursor.decode(query.get("before"))
+        if query.get("before") != nil, before == nil { throw HTTPError(.badRequest, message: "This page link is not valid.") }
+        let filter = RequestLogFilter(model: model, outcome: outcome, before: before)
+        let requests = try await services.usageReports.requests(tenant, filter: filter)
+        return services.renderer.render(
+            RequestLogPage.make(
+                requests: requests, filter: filter, models: models, pageSize: UsageService.requestLogPageSize,
+                chrome: services.renderer.chrome(context, path: SitePaths.requestLog)))
     }
 
     func page(_ request: Request, _ context: ConsoleRequestContext, isCompany: Bool) async throws -> Response {

@@ -33,6 +33,7 @@ struct UsagePage: ConsolePage {
     let dayRows: [Row]
     let hasUsage: Bool
     let csvHref: String?
+    let requestLogHref: String?
 
     static func make(
         isCompany: Bool, companyName: String, report: UsageReport?, query: (from: String?, to: String?),
@@ -60,7 +61,8 @@ struct UsagePage: ConsolePage {
             totals: report.map { row("Total", $0.totals) }, sections: sections,
             dayRows: report?.dayModels.map { row($0.day, $0.totals, secondary: $0.model) } ?? [],
             hasUsage: (report?.totals.requests ?? 0) > 0,
-            csvHref: report.map { _ in (isCompany ? SitePaths.companyUsageCSV : SitePaths.usageCSV) + rangeQuery })
+            csvHref: report.map { _ in (isCompany ? SitePaths.companyUsageCSV : SitePaths.usageCSV) + rangeQuery },
+            requestLogHref: isCompany ? SitePaths.requestLog : nil)
     }
 
     static func row(_ label: String, _ totals: UsageTotals, secondary: String? = nil) -> Row {

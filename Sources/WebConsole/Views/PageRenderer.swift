@@ -15,7 +15,7 @@ public struct PageRenderer: Sendable {
     static let pageTypes: [any ConsolePage.Type] = [
         PolicyPage.self, PolicyVersionsPage.self, ErrorPage.self, SignUpPage.self, LogInPage.self, AccountPage.self, DashboardPage.self,
         MembersPage.self, AuditPage.self, InvitationPage.self, AdminPage.self, IntegrationsPage.self, CompanyIntegrationsPage.self,
-        APIKeysPage.self, ProvidersPage.self, ThreadsPage.self, ThreadPage.self, ModelsPage.self, UsagePage.self,
+        APIKeysPage.self, ProvidersPage.self, ThreadsPage.self, ThreadPage.self, ModelsPage.self, UsagePage.self, RequestLogPage.self,
     ]
 
     let library: MustacheLibrary
