@@ -108,7 +108,6 @@ CREATE TABLE usage_events (
     PRIMARY KEY (company_id, occurred_at, id)
 ) PARTITION BY RANGE (occurred_at);
 CREATE TABLE usage_events_default PARTITION OF usage_events DEFAULT;
-CREATE INDEX usage_events_by_key ON usage_events (company_id, api_key_id, occurred_at);
 
 -- Requests per key per minute, shared by every app node; only keys with a limit use it.
 CREATE TABLE rate_limit_windows (

@@ -1,5 +1,6 @@
 """The `oag` command line: help, configuration errors, migrate, and clean process lifecycles."""
 
+import datetime
 import signal
 import subprocess
 import time
@@ -7,6 +8,7 @@ import time
 import pytest
 
 from conftest import OAG_BIN, REPO, Server, free_port, http_status, postgres_pids
+from http_console import Console
 
 
 def run_oag(*args, env=None, timeout=120):
@@ -125,3 +127,26 @@ def test_keys_rotate_rewraps_under_the_first_key_and_never_prints_keys(workdir):
     assert 'under master key "new"' in rotated.stdout
     for secret in (old, new):
         assert secret not in rotated.stdout + rotated.stderr + first.stdout + first.stderr
+
+
+def test_demo_seed_adds_usage_events_each_time_and_the_pages_show_them(server):
+    """`oag demo seed --usage-events N` next to a running server adds N events on every run."""
+    env = server.environment()
+    for _ in range(2):
+        result = run_oag("demo", "seed", "--usage-events", "3000", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "owner@demo.oag.test" in result.stdout and "Added 3000 usage events" in result.stdout
+    assert run_oag("demo", "seed", "--usage-events", "-1", env=env).returncode != 0
+
+    console = Console(server.public_url)
+    login = console.get("/login")
+    console.post("/login", {"email": "owner@demo.oag.test", "password": "demo owner password", "_csrf": Console.csrf(login)})
+    page = console.get("/company/usage?" + last_year())
+    assert "<dt>Requests</dt><dd>6,000</dd>" in page
+    assert "Reporting bot" in page and "Mia Member" in page
+
+
+def last_year() -> str:
+    """The query for the last 366 days (UTC), the longest range the usage pages take."""
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    return f"from={today - datetime.timedelta(days=365)}&to={today}"
