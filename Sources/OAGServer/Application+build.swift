@@ -82,7 +82,7 @@ public func makeConsoleServices(
             database: database, vault: vault, client: oauth, catalog: catalog, cache: ProviderDataCache(), baseURL: config.baseURL),
         providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
         gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
-        usageReports: UsageService(database: database), logsInvitationLinks: !config.usesHTTPS,
+        usageReports: UsageService(database: database), billing: BillingService(database: database), logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }
 

@@ -22,6 +22,7 @@ public struct ConsoleServices: Sendable {
     public var threads: ThreadService
     public var usage: UsageRecorder
     public var usageReports: UsageService
+    public var billing: BillingService
     /// Invitation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
@@ -30,7 +31,7 @@ public struct ConsoleServices: Sendable {
         renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
         gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
-        usage: UsageRecorder, usageReports: UsageService, logsInvitationLinks: Bool, logger: Logger
+        usage: UsageRecorder, usageReports: UsageService, billing: BillingService, logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
@@ -49,6 +50,7 @@ public struct ConsoleServices: Sendable {
         self.threads = threads
         self.usage = usage
         self.usageReports = usageReports
+        self.billing = billing
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

@@ -40,6 +40,7 @@ public enum SitePaths {
     public static let companyUsage = "/company/usage"
     public static let companyUsageCSV = "/company/usage.csv"
     public static let requestLog = "/company/usage/requests"
+    public static let billing = "/company/billing"
     public static func thread(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())" }
     public static func threadMessages(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/messages" }
     public static func threadRename(_ id: UUID) -> String { "/threads/\(id.uuidString.lowercased())/rename" }

@@ -41,6 +41,12 @@ struct RowLevelSecurityTests {
                     VALUES (\(company), \(UUID()), now(), 'openai', 'gpt-4o', 1, 1, 1, 1, 200)
                     """,
                     "INSERT INTO rate_limit_windows (company_id, api_key_id, window_start, requests) VALUES (\(company), \(UUID()), now(), 1)",
+                    "INSERT INTO statements (company_id, month, price_version, requests, total_micros) VALUES (\(company), '2026-01-01', 1, 1, 1)",
+                    """
+                    INSERT INTO statement_lines (company_id, month, model, provider, requests, prompt_tokens, completion_tokens,
+                        input_micros_per_million, output_micros_per_million, amount_micros)
+                    VALUES (\(company), '2026-01-01', 'gpt-4o', 'openai', 1, 1, 1, 1, 1, 1)
+                    """,
                     """
                     INSERT INTO usage_daily (company_id, day, model, provider, requests, failed_requests, prompt_tokens, completion_tokens, cost_micros)
                     VALUES (\(company), current_date, 'gpt-4o', 'openai', 1, 0, 1, 1, 1)

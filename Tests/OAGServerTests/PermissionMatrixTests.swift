@@ -125,6 +125,7 @@ struct PermissionMatrixTests {
         "GET /company/usage": Row("/company/usage", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/usage.csv": Row("/company/usage.csv", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/usage/requests": Row("/company/usage/requests", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /company/billing": Row("/company/billing", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),

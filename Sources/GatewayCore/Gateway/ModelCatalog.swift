@@ -85,6 +85,8 @@ public final class ModelCatalog: Sendable {
                 WHERE id = \(id) RETURNING 1
                 """, logger: self.database.logger)
             if updated.isEmpty { throw NotFound() }
+            try await connection.rows(
+                "INSERT INTO price_versions (model, changed_by) VALUES (\(id), \(user.id))", logger: self.database.logger)
         }
         invalidate()
     }

@@ -44,6 +44,9 @@ public struct UsageRange: Sendable, Equatable {
         return raw
     }
 
+    /// A "YYYY-MM-DD" day as the moment it starts (UTC), or nil.
+    public static func parse(_ text: String) -> Date? { date(text) }
+
     static func date(_ text: String) -> Date? {
         let parts = text.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3, (1970...9999).contains(parts[0]) else { return nil }

@@ -12,6 +12,24 @@ struct UsageController {
         group.get(RouterPath(SitePaths.companyUsage)) { request, context in try await page(request, context, isCompany: true) }
         group.get(RouterPath(SitePaths.companyUsageCSV)) { request, context in try await csv(request, context, isCompany: true) }
         group.get(RouterPath(SitePaths.requestLog), use: requestLog)
+        group.get(RouterPath(SitePaths.billing), use: billing)
+    }
+
+    @Sendable func billing(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let tenant = try context.tenant()
+        let month = request.uri.queryParameters.get("month")
+        let months = try await services.billing.months(tenant)
+        let chrome = services.renderer.chrome(context, path: SitePaths.billing)
+        do {
+            let statement = try await services.billing.statement(tenant, month: month)
+            return services.renderer.render(
+                BillingPage.make(companyName: tenant.companyName, statement: statement, months: months, selected: month, chrome: chrome))
+        } catch let errors as FieldErrors {
+            return services.renderer.render(
+                BillingPage.make(
+                    companyName: tenant.companyName, statement: nil, months: months, selected: month, errors: errors, chrome: chrome),
+                status: .badRequest)
+        }
     }
 
     /// Unknown filters are a 400: a link that names a model or outcome that does not exist is wrong.
