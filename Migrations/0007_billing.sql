@@ -46,3 +46,27 @@ ALTER TABLE statement_lines FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON statement_lines
     USING (company_id = NULLIF(current_setting('oag.company_id', true), '')::uuid);
 CREATE POLICY migrator_access ON statement_lines TO CURRENT_USER USING (true) WITH CHECK (true);
+
+-- Retention: raw usage events of months before p_before are dropped a partition at a time (the
+-- default partition's old rows are deleted); daily rollups and statements stay. Returns how many
+-- monthly partitions went.
+CREATE FUNCTION drop_usage_before(p_before date)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    cutoff date := date_trunc('month', p_before)::date;
+    partition_name text;
+    dropped integer := 0;
+BEGIN
+    FOR partition_name IN
+        SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
+            AND to_date(substring(c.relname FROM 14), 'YYYY_MM') < cutoff
+    LOOP
+        EXECUTE format('DROP TABLE %I', partition_name);
+        dropped := dropped + 1;
+    END LOOP;
+    DELETE FROM usage_events_default WHERE occurred_at < cutoff;
+    RETURN dropped;
+END
+$$;

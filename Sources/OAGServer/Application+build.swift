@@ -34,7 +34,8 @@ public func buildApplication(
             client,
             MaintenanceService(
                 sessions: services.sessions, throttle: LoginThrottle(database: database), oauthStates: OAuthStateStore(database: database),
-                rateLimits: RateLimiter(database: database), logger: logger),
+                rateLimits: RateLimiter(database: database),
+                usageRetention: UsageRetention(database: database, months: config.usageRetentionMonths), logger: logger),
             // Listed after the server's own shutdown: usage of requests still finishing is written last.
             UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
             HTTPClientService(outbound: outbound),

@@ -113,6 +113,40 @@ struct UsageRecorderTests {
     }
 }
 
+/// Raw events past retention go a month at a time; rollups stay.
+@Suite("Usage retention")
+struct UsageRetentionTests {
+    @Test func monthsPastRetentionAreDroppedWholeAndRollupsStay() async throws {
+        try await TestDatabase.withDatabase { database, settings in
+            let company = UUID()
+            try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("INSERT INTO companies (id, name) VALUES (\(company), 'C')", logger: TestDatabase.logger)
+            }
+            func event(_ day: String) -> UsageEvent {
+                UsageEvent(
+                    companyID: company, occurredAt: UsageRange.parse(day)!.addingTimeInterval(3600), userID: nil, apiKeyID: nil,
+                    threadID: nil,
+                    provider: .openai, model: "gpt-4o", promptTokens: 1, completionTokens: 1, costMicros: 1, latencyMilliseconds: 1,
+                    status: 200)
+            }
+            try await UsageRecorder(database: database).write(["2024-01-10", "2025-09-30", "2025-10-01", "2026-11-20"].map(event))
+            func count(_ table: String) async throws -> Int {
+                try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                    try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)"), logger: TestDatabase.logger)
+                        .collect()[0]
+                        .decode(Int.self)
+                }
+            }
+            let now = UsageRange.parse("2026-11-23")!
+            let dropped = try await UsageRetention(database: database, months: 13).apply(now: now)
+            #expect(dropped == 2, "January 2024 and September 2025")
+            #expect(try await count("usage_events") == 2)
+            #expect(try await count("usage_daily") == 4, "the rollups stay")
+            #expect(try await UsageRetention(database: database, months: 13).apply(now: now) == 0, "idempotent")
+        }
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
 struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64

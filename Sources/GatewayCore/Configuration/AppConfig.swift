@@ -29,6 +29,8 @@ public struct AppConfig: Sendable {
     public var upstreamTimeout: Duration
     /// How often metered usage is written to the database; a crash loses at most this much.
     public var usageFlushInterval: Duration
+    /// Raw usage events are kept this many months (`OAG_USAGE_RETENTION_MONTHS`); rollups stay.
+    public var usageRetentionMonths: Int
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -49,6 +51,7 @@ public struct AppConfig: Sendable {
         upstreams: [LLMProvider: UpstreamSettings] = [:],
         upstreamTimeout: Duration = .seconds(120),
         usageFlushInterval: Duration = .seconds(1),
+        usageRetentionMonths: Int = 13,
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -67,6 +70,7 @@ public struct AppConfig: Sendable {
             uniqueKeysWithValues: LLMProvider.allCases.map { ($0, upstreams[$0] ?? UpstreamSettings(baseURL: $0.defaultBaseURL)) })
         self.upstreamTimeout = upstreamTimeout
         self.usageFlushInterval = usageFlushInterval
+        self.usageRetentionMonths = usageRetentionMonths
         self.logLevel = logLevel
     }
 
@@ -105,6 +109,7 @@ public struct AppConfig: Sendable {
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             providers: try reader.providers(),
             upstreams: try reader.upstreams(),
+            usageRetentionMonths: try reader.positiveInteger("OAG_USAGE_RETENTION_MONTHS", maximum: 120) ?? 13,
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
         // In production one role for both would silently switch off the database's tenant guard.
