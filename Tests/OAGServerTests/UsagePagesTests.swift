@@ -104,6 +104,7 @@ struct UsagePagesTests {
             #expect(page.contains("deepseek-chat"))
             let csv = try await admin.get("/usage.csv?from=\(today)&to=\(today)").text
             #expect(csv.contains("\(today),\"deepseek-chat\",1,0,"))
+            #expect(try await admin.get("/dashboard").text.contains("This month: 1 request, "))
         }
     }
 }

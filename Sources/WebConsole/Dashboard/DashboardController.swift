@@ -16,9 +16,10 @@ struct DashboardController {
         let tenant = try context.tenant()
         let memberCount = AccessPolicy.allows(tenant.role, .viewMembers) ? try await services.memberships.members(of: tenant).count : nil
         let connections = try await services.integrations.connections(of: tenant)
+        let usage = try await services.usageReports.memberReport(tenant, range: try UsageRange(from: nil, to: nil))
         return services.renderer.render(
             DashboardPage.make(
-                identity: identity, tenant: tenant, memberCount: memberCount, connections: connections,
+                identity: identity, tenant: tenant, memberCount: memberCount, connections: connections, monthUsage: usage.totals,
                 chrome: services.renderer.chrome(context, path: SitePaths.dashboard)))
     }
 

@@ -20,7 +20,8 @@ struct DashboardPage: ConsolePage {
     let shortcuts: [Shortcut]
 
     static func make(
-        identity: Identity, tenant: Tenant, memberCount: Int?, connections: [ProviderConnection], chrome: PageChrome
+        identity: Identity, tenant: Tenant, memberCount: Int?, connections: [ProviderConnection], monthUsage: UsageTotals,
+        chrome: PageChrome
     ) -> DashboardPage {
         let connected = connections.compactMap(\.integration)
         let attention = connected.filter { $0.status == .needsReconnect }.map(\.provider.displayName)
@@ -30,6 +31,15 @@ struct DashboardPage: ConsolePage {
             : "Connected: \(connected.map(\.provider.displayName).joined(separator: ", "))."
                 + (attention.isEmpty ? "" : " Needs reconnecting: \(attention.joined(separator: ", ")).")
         var shortcuts = [
+            Shortcut(
+                title: "My usage",
+                description: monthUsage.requests == 0
+                    ? "No requests yet this month."
+                    : "This month: \(monthUsage.requests.formatted()) request\(monthUsage.requests == 1 ? "" : "s"), "
+                        + "\(monthUsage.tokens.formatted()) tokens, "
+                        + "\(Money.dollars(monthUsage.costMicros)).",
+                href: SitePaths.usage),
+            Shortcut(title: "Threads", description: "Chat with the company's AI models.", href: SitePaths.threads),
             Shortcut(title: "My Integrations", description: integrations, href: SitePaths.integrations),
             Shortcut(title: "Your account", description: "Name, password and the companies you belong to.", href: SitePaths.account),
         ]
