@@ -58,11 +58,7 @@ public struct PageChrome: Sendable {
                     links.append(.init(label: "API keys", href: SitePaths.apiKeys, isCurrent: false))
                     links.append(.init(label: "Providers", href: SitePaths.companyProviders, isCurrent: false))
                 }
-                if AccessPolicy.allows(tenant.role, .viewAuditLog) {
-                    links.append(.init(label: "Audit log", href: SitePaths.audit, isCurrent: false))
-                }
             }
-            links.append(.init(label: "Account", href: SitePaths.account, isCurrent: false))
             if identity.user.isOperator {
                 links.append(.init(label: "Operator", href: SitePaths.admin, isCurrent: false))
                 links.append(.init(label: "Models", href: SitePaths.adminModels, isCurrent: false))
