@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 /// What the gateway answers a chat completion with.
 public enum GatewayReply: Sendable {
@@ -275,19 +276,38 @@ struct ChatRequest: Sendable {
 }
 
 /// Prometheus series of the gateway, by provider and model. Never labelled with keys or content.
+/// Handles are made once per series: asking the metrics factory on every request costs more
+/// than the counting.
 enum GatewayMetrics {
+    struct Series: Sendable {
+        let requests: Counter
+        let promptTokens: Counter
+        let completionTokens: Counter
+        let duration: Timer
+        let upstreamErrors: Counter
+    }
+
+    private static let series = Mutex<[String: Series]>([:])
+
     static func record(model: GatewayModel, status: Int, usage: TokenUsage, elapsed: Duration) {
-        let dimensions = [("provider", model.provider.rawValue), ("model", model.id)]
-        Counter(label: "oag_gateway_requests_total", dimensions: dimensions + [("status", String(status))]).increment()
-        Timer(label: "oag_gateway_request_duration_seconds", dimensions: dimensions).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        if usage.promptTokens > 0 {
-            Counter(label: "oag_gateway_tokens_total", dimensions: dimensions + [("kind", "prompt")]).increment(by: usage.promptTokens)
-        }
-        if usage.completionTokens > 0 {
-            Counter(label: "oag_gateway_tokens_total", dimensions: dimensions + [("kind", "completion")]).increment(
-                by: usage.completionTokens)
-        }
-        if status >= 500 { Counter(label: "oag_gateway_upstream_errors_total", dimensions: dimensions).increment() }
+        let key = "\(model.provider.rawValue)|\(model.id)|\(status)"
+        let handles =
+            series.withLock { $0[key] }
+            ?? {
+                let dimensions = [("provider", model.provider.rawValue), ("model", model.id)]
+                let made = Series(
+                    requests: Counter(label: "oag_gateway_requests_total", dimensions: dimensions + [("status", String(status))]),
+                    promptTokens: Counter(label: "oag_gateway_tokens_total", dimensions: dimensions + [("kind", "prompt")]),
+                    completionTokens: Counter(label: "oag_gateway_tokens_total", dimensions: dimensions + [("kind", "completion")]),
+                    duration: Timer(label: "oag_gateway_request_duration_seconds", dimensions: dimensions),
+                    upstreamErrors: Counter(label: "oag_gateway_upstream_errors_total", dimensions: dimensions))
+                series.withLock { $0[key] = made }
+                return made
+            }()
+        handles.requests.increment()
+        handles.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if usage.promptTokens > 0 { handles.promptTokens.increment(by: usage.promptTokens) }
+        if usage.completionTokens > 0 { handles.completionTokens.increment(by: usage.completionTokens) }
+        if status >= 500 { handles.upstreamErrors.increment() }
     }
 }

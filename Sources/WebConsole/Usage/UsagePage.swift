@@ -7,7 +7,6 @@ struct UsagePage: ConsolePage {
 
     struct Row: Sendable {
         var label: String
-        var secondary: String?
         var requests: String
         var promptTokens: String
         var completionTokens: String
@@ -59,15 +58,16 @@ struct UsagePage: ConsolePage {
             to: FieldView(report?.range.to ?? query.to ?? "", error: errors["to"]), hasReport: report != nil,
             chart: report.map { UsageChart.tokensPerDay($0.days, range: $0.range) },
             totals: report.map { row("Total", $0.totals) }, sections: sections,
-            dayRows: report?.dayModels.map { row($0.day, $0.totals, secondary: $0.model) } ?? [],
+            // One row per day keeps the page light over long ranges; the CSV has each day's models.
+            dayRows: report?.days.map { row($0.label, $0.totals) } ?? [],
             hasUsage: (report?.totals.requests ?? 0) > 0,
             csvHref: report.map { _ in (isCompany ? SitePaths.companyUsageCSV : SitePaths.usageCSV) + rangeQuery },
             requestLogHref: isCompany ? SitePaths.requestLog : nil)
     }
 
-    static func row(_ label: String, _ totals: UsageTotals, secondary: String? = nil) -> Row {
+    static func row(_ label: String, _ totals: UsageTotals) -> Row {
         Row(
-            label: label, secondary: secondary, requests: totals.requests.formatted(), promptTokens: totals.promptTokens.formatted(),
+            label: label, requests: totals.requests.formatted(), promptTokens: totals.promptTokens.formatted(),
             completionTokens: totals.completionTokens.formatted(), cost: Money.dollars(totals.costMicros))
     }
 }
