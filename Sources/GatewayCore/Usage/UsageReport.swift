@@ -111,38 +111,53 @@ public struct UsageService: Sendable {
     }
 
     private func report(companyID: UUID, member: UUID?, range: UsageRange) async throws -> UsageReport {
+        // One pass over the rollups, grouped by ids in every way a page needs at once; names are
+        // joined to the few groups afterwards, not to every row.
         let rows = try await database.withTenant(companyID) { connection in
             try await connection.rows(
                 """
-                SELECT d.day::text, d.model, COALESCE(u.name, 'Deleted or no member'), COALESCE(k.name, 'Console'),
-                    sum(d.requests)::bigint, sum(d.failed_requests)::bigint, sum(d.prompt_tokens)::bigint, sum(d.completion_tokens)::bigint,
-                    sum(d.cost_micros)::bigint
-                FROM usage_daily d
-                LEFT JOIN users u ON u.id = d.user_id
-                LEFT JOIN api_keys k ON k.company_id = d.company_id AND k.id = d.api_key_id
-                WHERE d.company_id = \(companyID) AND d.day BETWEEN \(range.from)::date AND \(range.to)::date
-                    AND (\(member)::uuid IS NULL OR d.user_id = \(member))
-                GROUP BY 1, 2, 3, 4
-                ORDER BY 1, 2
+                WITH grouped AS (
+                    SELECT GROUPING(d.day, d.model, d.user_id, d.api_key_id) AS set_id, d.day, d.model, d.user_id, d.api_key_id,
+                        sum(d.requests)::bigint AS requests, sum(d.failed_requests)::bigint AS failed,
+                        sum(d.prompt_tokens)::bigint AS prompt, sum(d.completion_tokens)::bigint AS completion,
+                        sum(d.cost_micros)::bigint AS cost
+                    FROM usage_daily d
+                    WHERE d.company_id = \(companyID) AND d.day BETWEEN \(range.from)::date AND \(range.to)::date
+                        AND (\(member)::uuid IS NULL OR d.user_id = \(member))
+                    GROUP BY GROUPING SETS ((d.day, d.model), (d.model), (d.user_id), (d.api_key_id), (d.day))
+                )
+                SELECT g.set_id, COALESCE(g.day::text, ''), COALESCE(g.model, ''),
+                    CASE WHEN g.user_id IS NULL THEN 'Deleted or no member' ELSE COALESCE(u.name, 'Deleted or no member') END,
+                    CASE WHEN g.api_key_id IS NULL THEN 'Console' ELSE COALESCE(k.name, 'Deleted key') END,
+                    g.requests, g.failed, g.prompt, g.completion, g.cost
+                FROM grouped g
+                LEFT JOIN users u ON u.id = g.user_id
+                LEFT JOIN api_keys k ON k.company_id = \(companyID) AND k.id = g.api_key_id
                 """, logger: database.logger)
         }
-        var byDay: [String: UsageTotals] = [:]
-        var byDayModel: [String: UsageTotals] = [:]
-        var byModel: [String: UsageTotals] = [:]
-        var byMember: [String: UsageTotals] = [:]
-        var byKey: [String: UsageTotals] = [:]
+        // GROUPING() bits, in the order day, model, user, key: 1 means "not grouped by it".
+        let dayAndModel = 0b0011, byModel = 0b1011, byMember = 0b1101, byKey = 0b1110, byDay = 0b0111
+        var byDayTotals: [String: UsageTotals] = [:]
+        var dayModels: [(day: String, model: String, totals: UsageTotals)] = []
+        var models: [String: UsageTotals] = [:]
+        var members: [String: UsageTotals] = [:]
+        var keys: [String: UsageTotals] = [:]
         var total = UsageTotals()
         for row in rows {
-            let (day, model, memberName, keyName, requests, failed, prompt, completion, cost) = try row.decode(
-                (String, String, String, String, Int64, Int64, Int64, Int64, Int64).self)
+            let (set, day, model, memberName, keyName, requests, failed, prompt, completion, cost) = try row.decode(
+                (Int, String, String, String, String, Int64, Int64, Int64, Int64, Int64).self)
             let totals = UsageTotals(
                 requests: requests, failedRequests: failed, promptTokens: prompt, completionTokens: completion, costMicros: cost)
-            byDay[day, default: UsageTotals()].add(totals)
-            byDayModel[day + "\u{1F}" + model, default: UsageTotals()].add(totals)
-            byModel[model, default: UsageTotals()].add(totals)
-            byMember[memberName, default: UsageTotals()].add(totals)
-            byKey[keyName, default: UsageTotals()].add(totals)
-            total.add(totals)
+            switch set {
+            case dayAndModel: dayModels.append((day, model, totals))
+            case byModel:
+                models[model, default: UsageTotals()].add(totals)
+                total.add(totals)
+            case byMember: members[memberName, default: UsageTotals()].add(totals)
+            case byKey: keys[keyName, default: UsageTotals()].add(totals)
+            case byDay: byDayTotals[day, default: UsageTotals()].add(totals)
+            default: break
+            }
         }
         func lines(_ grouped: [String: UsageTotals]) -> [UsageReport.Line] {
             grouped.map { UsageReport.Line(label: $0.key, totals: $0.value) }.sorted {
@@ -151,11 +166,8 @@ public struct UsageService: Sendable {
         }
         return UsageReport(
             range: range,
-            days: range.days.map { UsageReport.Line(label: $0, totals: byDay[$0] ?? UsageTotals()) },
-            dayModels: byDayModel.map { key, totals in
-                let parts = key.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
-                return (parts[0], parts[1], totals)
-            }.sorted { ($0.day, $0.model) < ($1.day, $1.model) },
-            models: lines(byModel), members: lines(byMember), keys: lines(byKey), totals: total)
+            days: range.days.map { UsageReport.Line(label: $0, totals: byDayTotals[$0] ?? UsageTotals()) },
+            dayModels: dayModels.sorted { ($0.day, $0.model) < ($1.day, $1.model) },
+            models: lines(models), members: lines(members), keys: lines(keys), totals: total)
     }
 }
