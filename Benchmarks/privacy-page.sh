@@ -57,6 +57,8 @@ done
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
+# shellcheck source=lib/common.sh
+source "$repo_root/Benchmarks/lib/common.sh"
 
 # --- tools -----------------------------------------------------------------------------
 
@@ -132,16 +134,7 @@ cleanup() {
         wait "$server_pid" 2>/dev/null || true
     fi
     # The embedded PostgreSQL of this run is `postgres -D $data_dir/pg`; none may remain.
-    local leftover=""
-    leftover="$(pgrep -f -- "-D $data_dir/pg( |\$)" || true)"
-    if [[ -n "$leftover" ]]; then
-        echo "privacy-page.sh: PostgreSQL of this run still running after oag stopped (pid $leftover); stopping it" >&2
-        local pg_pid
-        pg_pid="$(head -n 1 "$data_dir/pg/postmaster.pid" 2>/dev/null || true)"
-        if [[ "$pg_pid" =~ ^[0-9]+$ ]] && grep -q -- "$data_dir/pg" "/proc/$pg_pid/cmdline" 2>/dev/null; then
-            kill -TERM "$pg_pid" 2>/dev/null || true
-            for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
-        fi
+    if ! stop_leftover_postgres "$data_dir" "privacy-page.sh"; then
         status=1
     elif [[ -n "$server_pid" ]]; then
         echo "==> Server stopped; no postgres -D $data_dir/pg remains"
@@ -159,7 +152,7 @@ trap 'exit 143' TERM
 
 # --- start the server ------------------------------------------------------------------
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 
 echo "==> Starting $oag_bin serve on $base (data in $data_dir)"
@@ -195,21 +188,10 @@ status_field() { # status_field VmRSS → kB of the server process
     awk -v key="$1:" '$1 == key { print $2 }' "/proc/$server_pid/status" 2>/dev/null || true
 }
 
-# wrk's Lua hook prints exact figures (microseconds) that the table is built from.
-cat >"$work_dir/report.lua" <<'EOF'
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
-
 run_wrk() { # run_wrk ROUTE SECONDS
     timeout --kill-after=10 $(($2 + 60)) \
         wrk --latency --threads "$threads" --connections "$connections" --duration "${2}s" --timeout 10s \
-        --script "$work_dir/report.lua" "$base$1"
+        --script "$repo_root/Benchmarks/lib/report.lua" "$base$1"
 }
 
 # RSS of oag every 200 ms while wrk runs (the embedded PostgreSQL processes are not counted).
