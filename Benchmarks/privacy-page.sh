@@ -57,7 +57,7 @@ done
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
-# shellcheck source=lib/common.sh
+# shellcheck source=Benchmarks/lib/common.sh
 source "$repo_root/Benchmarks/lib/common.sh"
 
 # --- tools -----------------------------------------------------------------------------

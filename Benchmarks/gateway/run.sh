@@ -74,7 +74,7 @@ positive_int FAKE_THREADS "$fake_threads"
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$bench_dir/../.." && pwd)"
 cd "$repo_root"
-# shellcheck source=../lib/common.sh
+# shellcheck source=Benchmarks/lib/common.sh
 source "$repo_root/Benchmarks/lib/common.sh"
 scratch="$repo_root/.build-bench"
 lua_script="$bench_dir/chat.lua"
@@ -149,10 +149,9 @@ work_dir="$(mktemp -d "${TMPDIR:-/tmp}/oag-gateway-bench.XXXXXX")"
 # able to pass through this directory to reach its own cluster folder.
 chmod 711 "$work_dir"
 data_dir="$work_dir/oag-data"
+# Everything of this run stays in work_dir until the end, so that a run beside it can't mix in.
 logs_dir="$scratch/gateway-logs"
-rm -rf "$logs_dir"
-mkdir -p "$logs_dir"
-raw_output="$logs_dir/wrk-output.txt"
+raw_output="$work_dir/wrk-output.txt"
 : >"$raw_output"
 fake_pid=""
 oag_pid=""
@@ -196,8 +195,10 @@ cleanup() {
     if [[ -n "$litellm_pid" ]]; then stop_pid "$litellm_pid" litellm group; litellm_pid=""; fi
     stop_oag
     if [[ -n "$fake_pid" ]]; then stop_pid "$fake_pid" "fake upstream"; fake_pid=""; fi
-    # Keep the logs of the last run (the data directory itself goes).
-    cp "$work_dir"/*.log "$logs_dir/" 2>/dev/null || true
+    # Keep the logs and raw output of the last run (the data directory itself goes).
+    rm -rf "$logs_dir"
+    mkdir -p "$logs_dir"
+    cp "$work_dir"/*.log "$raw_output" "$logs_dir/" 2>/dev/null || true
     cp "$data_dir/pg/server.log" "$logs_dir/postgres.log" 2>/dev/null || true
     if ((status != 0)); then
         for log in "$work_dir"/oag-serve.log "$work_dir"/litellm.log; do

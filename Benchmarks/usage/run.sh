@@ -57,7 +57,7 @@ whole LOAD_WAIT "$load_wait"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
-# shellcheck source=../lib/common.sh
+# shellcheck source=Benchmarks/lib/common.sh
 source "$repo_root/Benchmarks/lib/common.sh"
 resources_dir="${OAG_RESOURCES_DIR:-$repo_root}"
 
