@@ -38,6 +38,9 @@ public func buildApplication(
                 usageRetention: UsageRetention(database: database, months: config.usageRetentionMonths), logger: logger),
             // Listed after the server's own shutdown: usage of requests still finishing is written last.
             UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
+            DeletionJobService(
+                job: DeletionJob(database: database, integrations: services.integrations), interval: config.deletionJobInterval,
+                logger: logger),
             HTTPClientService(outbound: outbound),
         ],
         logger: logger)
@@ -83,7 +86,9 @@ public func makeConsoleServices(
             database: database, vault: vault, client: oauth, catalog: catalog, cache: ProviderDataCache(), baseURL: config.baseURL),
         providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
         gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
-        usageReports: UsageService(database: database), billing: BillingService(database: database), logsInvitationLinks: !config.usesHTTPS,
+        usageReports: UsageService(database: database), billing: BillingService(database: database),
+        deletionRequests: DeletionRequestService(database: database), dataExport: PersonalDataExport(database: database, vault: vault),
+        logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }
 

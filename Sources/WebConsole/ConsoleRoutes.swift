@@ -21,8 +21,13 @@ public struct ConsoleRoutes: Sendable {
         AuthController(services: services).addRoutes(to: everyone)
         InvitationController(services: services).addRoutes(to: everyone)
         ProviderSignInController(services: services).addRoutes(to: everyone)
+        let deletionRequests = DeletionRequestsController(services: services, baseURL: baseURL)
+        deletionRequests.addPublicRoutes(to: everyone)
 
-        AccountController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.signedIn)))
+        let signedIn = router.group().add(middleware: AccessMiddleware(.signedIn))
+        AccountController(services: services).addRoutes(to: signedIn)
+        DataExportController(services: services).addRoutes(to: signedIn)
+        deletionRequests.addAccountRoutes(to: signedIn)
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)
@@ -32,7 +37,10 @@ public struct ConsoleRoutes: Sendable {
         ProvidersController(services: services).addRoutes(to: members)
         ThreadsController(services: services).addRoutes(to: members)
         UsageController(services: services).addRoutes(to: members)
+        deletionRequests.addCompanyRoutes(to: members)
 
-        AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
+        let operators = router.group().add(middleware: AccessMiddleware(.platformOperator))
+        AdminController(services: services).addRoutes(to: operators)
+        deletionRequests.addAdminRoutes(to: operators)
     }
 }

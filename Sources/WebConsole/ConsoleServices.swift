@@ -23,6 +23,8 @@ public struct ConsoleServices: Sendable {
     public var usage: UsageRecorder
     public var usageReports: UsageService
     public var billing: BillingService
+    public var deletionRequests: DeletionRequestService
+    public var dataExport: PersonalDataExport
     /// Invitation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
@@ -31,7 +33,8 @@ public struct ConsoleServices: Sendable {
         renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
         gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
-        usage: UsageRecorder, usageReports: UsageService, billing: BillingService, logsInvitationLinks: Bool, logger: Logger
+        usage: UsageRecorder, usageReports: UsageService, billing: BillingService, deletionRequests: DeletionRequestService,
+        dataExport: PersonalDataExport, logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
@@ -51,6 +54,8 @@ public struct ConsoleServices: Sendable {
         self.usage = usage
         self.usageReports = usageReports
         self.billing = billing
+        self.deletionRequests = deletionRequests
+        self.dataExport = dataExport
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

@@ -15,6 +15,13 @@ public enum SitePaths {
     public static let account = "/account"
     public static let accountPassword = "/account/password"
 
+    public static let accountExport = "/account/export"
+    public static let deletionRequests = "/account/deletion-requests"
+    public static func deletionRequestCancel(_ id: UUID) -> String { "/account/deletion-requests/\(id.uuidString.lowercased())/cancel" }
+    public static func deletionRequestReceipt(_ id: UUID) -> String { "/account/deletion-requests/\(id.uuidString.lowercased())/receipt" }
+    public static func deletionReceipt(token: String) -> String { "/deletion-receipts/\(token)" }
+    public static let companyDeletionRequests = "/company/deletion-requests"
+
     public static let integrations = "/account/integrations"
     public static func integrationConnect(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/connect" }
     public static func integrationCallback(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/callback" }
@@ -49,6 +56,10 @@ public enum SitePaths {
 
     public static let admin = "/admin"
     public static let adminModels = "/admin/models"
+    public static let adminDeletionRequests = "/admin/deletion-requests"
+    public static func adminDeletionDecision(_ id: UUID, _ decision: String) -> String {
+        "/admin/deletion-requests/\(id.uuidString.lowercased())/\(decision)"
+    }
     public static func adminModel(_ id: String) -> String {
         "/admin/models/"
             + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id)

@@ -20,6 +20,8 @@ public struct AuditEvent: Sendable, Equatable {
         case apiKeyCreated = "api_key_created"
         case apiKeyRevoked = "api_key_revoked"
         case providerSettingsChanged = "provider_settings_changed"
+        case deletionRequested = "deletion_requested"
+        case deletionCarriedOut = "deletion_carried_out"
     }
 
     public var id: UUID

@@ -8,13 +8,15 @@ public enum Action: String, Sendable, CaseIterable {
     case manageAPIKeys
     case manageProviders
     case viewCompanyUsage
+    case viewDeletionRequests
 }
 
 /// The one answer to "may this member do this": role × action. Services ask it before acting.
 public enum AccessPolicy {
     public static func minimumRole(for action: Action) -> Role {
         switch action {
-        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog, .manageAPIKeys, .manageProviders, .viewCompanyUsage:
+        case .viewMembers, .inviteMembers, .changeRoles, .removeMembers, .viewAuditLog, .manageAPIKeys, .manageProviders, .viewCompanyUsage,
+            .viewDeletionRequests:
             .admin
         }
     }

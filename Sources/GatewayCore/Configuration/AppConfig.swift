@@ -31,6 +31,8 @@ public struct AppConfig: Sendable {
     public var usageFlushInterval: Duration
     /// Raw usage events are kept this many months (`OAG_USAGE_RETENTION_MONTHS`); rollups stay.
     public var usageRetentionMonths: Int
+    /// How often each node looks for approved deletion requests to carry out.
+    public var deletionJobInterval: Duration
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -52,6 +54,7 @@ public struct AppConfig: Sendable {
         upstreamTimeout: Duration = .seconds(120),
         usageFlushInterval: Duration = .seconds(1),
         usageRetentionMonths: Int = 13,
+        deletionJobInterval: Duration = .seconds(2),
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -71,6 +74,7 @@ public struct AppConfig: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.usageFlushInterval = usageFlushInterval
         self.usageRetentionMonths = usageRetentionMonths
+        self.deletionJobInterval = deletionJobInterval
         self.logLevel = logLevel
     }
 

@@ -288,6 +288,24 @@ public struct IntegrationService: Sendable {
         }
     }
 
+    /// Revokes at the providers every grant a person connected in a company, for a deletion
+    /// request; the deletion itself then deletes the rows. Revoking twice (a resumed job) is harmless.
+    func revokeAll(of userID: UUID, in companyID: UUID) async throws -> (revoked: Int, unconfirmed: Int) {
+        let grants = try await database.withTenant(companyID) { connection in
+            var grants: [DetachedGrant] = []
+            for (integration, sealed) in try await repository.findAll(companyID: companyID, userID: userID, on: connection) {
+                grants.append(await detach(integration, sealed: sealed, on: connection))
+            }
+            return grants
+        }
+        var outcome = (revoked: 0, unconfirmed: 0)
+        for grant in grants {
+            if await revoke(grant) == .revoked { outcome.revoked += 1 } else { outcome.unconfirmed += 1 }
+            cache.forget(provider: grant.integration.provider, companyID: companyID, userID: userID)
+        }
+        return outcome
+    }
+
     /// An integration's tokens, opened, on their way out.
     struct DetachedGrant: Sendable {
         var integration: Integration

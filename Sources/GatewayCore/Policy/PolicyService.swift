@@ -24,7 +24,7 @@ public final class PolicyService: Sendable {
 
     /// On first start, publishes the policy shipped in the repository as version 1.
     public func publishInitialVersionIfNone(markdownFile path: String) async throws {
-        let markdown = try String(contentsOfFile: path, encoding: .utf8)
+        let markdown = DataInventory.expandingPolicySection(in: try String(contentsOfFile: path, encoding: .utf8))
         try await repository.insertFirstVersion(markdown: markdown, rendered: MarkdownRenderer.render(markdown))
     }
 

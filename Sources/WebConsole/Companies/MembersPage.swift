@@ -126,6 +126,8 @@ struct AuditPage: ConsolePage {
         case .apiKeyCreated: "Created an API key"
         case .apiKeyRevoked: "Revoked an API key"
         case .providerSettingsChanged: "Changed the AI provider settings"
+        case .deletionRequested: "Filed a deletion request"
+        case .deletionCarriedOut: "A deletion request was carried out"
         }
     }
 }

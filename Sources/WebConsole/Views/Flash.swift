@@ -23,6 +23,9 @@ public enum Flash: String, Sendable, CaseIterable {
     case threadRenamed = "thread_renamed"
     case threadDeleted = "thread_deleted"
     case pricesSaved = "prices_saved"
+    case deletionCancelled = "deletion_cancelled"
+    case deletionApproved = "deletion_approved"
+    case deletionRejected = "deletion_rejected"
 
     var message: String {
         switch self {
@@ -50,6 +53,9 @@ public enum Flash: String, Sendable, CaseIterable {
         case .threadRenamed: "The thread is renamed."
         case .threadDeleted: "The thread and its messages are deleted."
         case .pricesSaved: "The model is saved. New requests are priced with it within seconds; recorded ones keep their cost."
+        case .deletionCancelled: "The deletion request is cancelled. Nothing was deleted."
+        case .deletionApproved: "The request is approved. The deletion job carries it out within seconds."
+        case .deletionRejected: "The request is rejected. The requester sees your reason."
         }
     }
 
