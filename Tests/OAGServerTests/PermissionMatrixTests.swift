@@ -115,6 +115,22 @@ struct PermissionMatrixTests {
         "POST /threads/{id}/rename": Row(
             "/threads/\(UUID())/rename", form: ["title": "x"], company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
         "POST /threads/{id}/delete": Row("/threads/\(UUID())/delete", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "GET /account/export": Row("/account/export", signedIn(200)),
+        "GET /account/deletion-requests": Row("/account/deletion-requests", signedIn(200)),
+        "POST /account/deletion-requests": Row("/account/deletion-requests", form: ["scope": "everything"], signedIn(422)),
+        "POST /account/deletion-requests/{id}/cancel": Row("/account/deletion-requests/\(UUID())/cancel", signedIn(404)),
+        "GET /account/deletion-requests/{id}/receipt": Row("/account/deletion-requests/\(UUID())/receipt", signedIn(404)),
+        "GET /deletion-receipts/{token}": Row("/deletion-receipts/\(invitationToken)", all(404)),
+        "GET /company/deletion-requests": Row(
+            "/company/deletion-requests", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /admin/deletion-requests": Row(
+            "/admin/deletion-requests", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
+        "POST /admin/deletion-requests/{id}/approve": Row(
+            "/admin/deletion-requests/\(UUID())/approve",
+            [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 404]),
+        "POST /admin/deletion-requests/{id}/reject": Row(
+            "/admin/deletion-requests/\(UUID())/reject", form: ["reason": "No"],
+            [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 404]),
         "GET /admin/models": Row(
             "/admin/models", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "POST /admin/models/{id}": Row(

@@ -3,9 +3,12 @@ import GatewayCore
 import PostgresNIO
 
 extension TestDatabase {
-    /// A fresh database, and a pool on it as the app's role (row-level security applies).
-    public static func withDatabase(_ body: (Database, DatabaseSettings) async throws -> Void) async throws {
-        let settings = try await fresh()
+    /// A pool as the app's role (row-level security applies) on `existing`, or on a fresh database.
+    public static func withDatabase(
+        on existing: DatabaseSettings? = nil, _ body: (Database, DatabaseSettings) async throws -> Void
+    ) async throws {
+        let settings: DatabaseSettings
+        if let existing { settings = existing } else { settings = try await fresh() }
         let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }

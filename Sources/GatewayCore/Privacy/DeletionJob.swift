@@ -205,12 +205,14 @@ public struct DeletionJob: Sendable {
         try await afterStep(name)
     }
 
+    /// Writes the receipt; the progress goes, as it names the people whose accounts were deleted.
     private func finish(_ request: ClaimedDeletion, _ progress: DeletionProgress) async throws {
         let receipt = DeletionReceipt.make(request, progress: progress, completedAt: Date())
         let json = String(decoding: try DeletionReceipt.encoder.encode(receipt), as: UTF8.self)
         try await database.query(
             """
             UPDATE deletion_requests SET status = 'completed', completed_at = now(), lease_until = NULL, receipt = \(json)::jsonb,
+                progress = DEFAULT,
                 reason = CASE WHEN scope = 'threads' THEN reason ELSE '' END
             WHERE id = \(request.id)
             """)
@@ -264,12 +266,15 @@ public struct DeletionJob: Sendable {
         return counts
     }
 
+    static let noCompany = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
     /// `$1` user id, `$2` email, `$3` company, `$4` the sign-in throttle's subject for the email.
     static func personBinds(_ person: Person, _ company: UUID?) throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(person.id)
         binds.append(person.email)
-        binds.append(company)
+        // PostgreSQL must know every parameter's type, used or not: a NULL would have none.
+        binds.append(company ?? Self.noCompany)
         try binds.append(LoginThrottle.subject(email: EmailAddress(trusted: person.email)))
         return binds
     }

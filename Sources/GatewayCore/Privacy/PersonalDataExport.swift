@@ -106,7 +106,7 @@ public struct PersonalDataExport: Sendable {
             if case .skipping(let rows) = position { offset = rows }
         }
         let object = "json_build_object(" + table.exportedColumns.map { "'\($0)', \($0)" }.joined(separator: ", ") + ")::text"
-        var selected = [object] + keyColumns.map { "\($0.column)::text" }
+        var selected = [object] + keyColumns.enumerated().map { "\($0.element.column)::text AS page_key_\($0.offset)" }
         if !opened.isEmpty { selected += [table.idColumn ?? "id"] + opened }
         let query = PostgresQuery(
             unsafeSQL: """
