@@ -22,7 +22,9 @@ public struct ConsoleRoutes: Sendable {
         InvitationController(services: services).addRoutes(to: everyone)
         ProviderSignInController(services: services).addRoutes(to: everyone)
 
-        AccountController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.signedIn)))
+        let signedIn = router.group().add(middleware: AccessMiddleware(.signedIn))
+        AccountController(services: services).addRoutes(to: signedIn)
+        PolicyNoticesController(services: services).addRoutes(to: signedIn)
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)
@@ -33,6 +35,8 @@ public struct ConsoleRoutes: Sendable {
         ThreadsController(services: services).addRoutes(to: members)
         UsageController(services: services).addRoutes(to: members)
 
-        AdminController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.platformOperator)))
+        let operators = router.group().add(middleware: AccessMiddleware(.platformOperator))
+        AdminController(services: services).addRoutes(to: operators)
+        PolicyEditorController(services: services).addRoutes(to: operators)
     }
 }

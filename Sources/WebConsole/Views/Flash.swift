@@ -23,6 +23,8 @@ public enum Flash: String, Sendable, CaseIterable {
     case threadRenamed = "thread_renamed"
     case threadDeleted = "thread_deleted"
     case pricesSaved = "prices_saved"
+    case policyPublished = "policy_published"
+    case policyAcknowledged = "policy_acknowledged"
 
     var message: String {
         switch self {
@@ -50,6 +52,8 @@ public enum Flash: String, Sendable, CaseIterable {
         case .threadRenamed: "The thread is renamed."
         case .threadDeleted: "The thread and its messages are deleted."
         case .pricesSaved: "The model is saved. New requests are priced with it within seconds; recorded ones keep their cost."
+        case .policyPublished: "The new version of the privacy policy is published."
+        case .policyAcknowledged: "Thank you. Your acknowledgement of the privacy policy is recorded."
         }
     }
 
