@@ -59,17 +59,23 @@ public struct PolicyRepository: Sendable {
             """)
     }
 
-    /// Inserts version `number`; false when that number was taken meanwhile (another operator published).
+    /// Inserts version `number`, acknowledged by its publisher (who has read it); false when that number
+    /// was taken meanwhile (another operator published).
     func insert(
         number: Int, markdown: String, rendered: RenderedMarkdown, summary: String, significant: Bool, publishedBy: UUID
     ) async throws -> Bool {
         let headings = try Self.json(rendered.headings)
         let rows = try await database.query(
             """
-            INSERT INTO policy_versions (version, markdown, html, headings, significant, summary, published_by)
-            VALUES (\(number), \(markdown), \(rendered.html), \(headings)::jsonb, \(significant), \(summary), \(publishedBy))
-            ON CONFLICT (version) DO NOTHING
-            RETURNING version
+            WITH published AS (
+                INSERT INTO policy_versions (version, markdown, html, headings, significant, summary, published_by)
+                VALUES (\(number), \(markdown), \(rendered.html), \(headings)::jsonb, \(significant), \(summary), \(publishedBy))
+                ON CONFLICT (version) DO NOTHING
+                RETURNING version
+            ), acknowledged AS (
+                INSERT INTO policy_acknowledgements (user_id, version) SELECT \(publishedBy), version FROM published
+            )
+            SELECT version FROM published
             """)
         return rows.first != nil
     }
