@@ -24,6 +24,7 @@ struct PolicyPage: ConsolePage {
     let summary: String?
     /// The comparison with the previous version; nil for version 1.
     let changesHref: String?
+    let previousVersion: Int
 
     static func make(_ policy: PolicyVersion, currentVersion: Int, chrome: PageChrome) -> PolicyPage {
         PolicyPage(
@@ -38,7 +39,8 @@ struct PolicyPage: ConsolePage {
             bodyHTML: policy.html,
             currentVersion: policy.number == currentVersion ? nil : currentVersion,
             summary: policy.summary.isEmpty ? nil : policy.summary,
-            changesHref: policy.number > 1 ? SitePaths.privacyDiff(from: policy.number - 1, to: policy.number) : nil
+            changesHref: policy.number > 1 ? SitePaths.privacyDiff(from: policy.number - 1, to: policy.number) : nil,
+            previousVersion: policy.number - 1
         )
     }
 }
@@ -96,15 +98,14 @@ struct PolicyDiffPage: ConsolePage {
         let summary: String?
     }
 
-    /// One line of the comparison; exactly one of the flags is set.
+    /// One line of the comparison: one of the flags is set, or `folded` stands for unchanged lines.
     struct Line: Sendable {
         let text: String
         let isInserted: Bool
         let isDeleted: Bool
         let isUnchanged: Bool
-        /// "12 unchanged lines" stand in for a stretch not shown.
-        let isFolded: Bool
-        let foldedCount: Int
+        /// "12 unchanged lines", standing in for a stretch not shown.
+        let folded: String?
     }
 
     let chrome: PageChrome
@@ -112,20 +113,21 @@ struct PolicyDiffPage: ConsolePage {
     let from: Side
     let to: Side
     let lines: [Line]
-    let insertedCount: Int
-    let deletedCount: Int
+    /// "3 lines added, 1 line removed".
+    let changeCounts: String
     let hasChanges: Bool
 
     static func make(from old: PolicyVersion, to new: PolicyVersion, chrome: PageChrome) -> PolicyDiffPage {
+        func describe(_ count: Int) -> String { count == 1 ? "1 line" : "\(count) lines" }
         let diff = TextDiff.lines(from: old.markdown, to: new.markdown)
         let lines = TextDiff.rows(diff).map { row -> Line in
             switch row {
             case .folded(let count):
-                Line(text: "", isInserted: false, isDeleted: false, isUnchanged: false, isFolded: true, foldedCount: count)
+                Line(text: "", isInserted: false, isDeleted: false, isUnchanged: false, folded: "\(describe(count)) unchanged")
             case .line(let line):
                 Line(
                     text: line.text, isInserted: line.kind == .inserted, isDeleted: line.kind == .deleted,
-                    isUnchanged: line.kind == .unchanged, isFolded: false, foldedCount: 0)
+                    isUnchanged: line.kind == .unchanged, folded: nil)
             }
         }
         func side(_ version: PolicyVersion) -> Side {
@@ -137,6 +139,7 @@ struct PolicyDiffPage: ConsolePage {
         let deleted = diff.count { $0.kind == .deleted }
         return PolicyDiffPage(
             chrome: chrome, title: "Privacy Policy: version \(old.number) compared with version \(new.number)", from: side(old),
-            to: side(new), lines: lines, insertedCount: inserted, deletedCount: deleted, hasChanges: inserted + deleted > 0)
+            to: side(new), lines: lines, changeCounts: "\(describe(inserted)) added, \(describe(deleted)) removed",
+            hasChanges: inserted + deleted > 0)
     }
 }
