@@ -76,7 +76,7 @@ public func makeConsoleServices(
     return ConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
         cookies: CookieSettings(secure: config.secureCookies),
-        policies: PolicyService(repository: PolicyRepository(database: database)),
+        policies: PolicyService(repository: PolicyRepository(database: database), logger: logger),
         accounts: AccountService(database: database, throttle: LoginThrottle(database: database), hasher: hasher),
         memberships: memberships,
         sessions: sessions,
@@ -95,7 +95,8 @@ public func makeConsoleServices(
 /// Every route of the app behind the shared middleware; tests read its route list.
 public func buildRouter(config: AppConfig, services: ConsoleServices, database: Database, logger: Logger) -> Router<ConsoleRequestContext> {
     let router = Router(context: ConsoleRequestContext.self)
-    let identities = IdentityResolver(sessions: services.sessions, users: services.accounts.users, memberships: services.memberships)
+    let identities = IdentityResolver(
+        sessions: services.sessions, users: services.accounts.users, memberships: services.memberships, policies: services.policies)
     router.addMiddleware {
         RequestLogMiddleware()
         MetricsMiddleware()

@@ -28,6 +28,7 @@ public struct ConsoleRoutes: Sendable {
         AccountController(services: services).addRoutes(to: signedIn)
         DataExportController(services: services).addRoutes(to: signedIn)
         deletionRequests.addAccountRoutes(to: signedIn)
+        PolicyNoticesController(services: services).addRoutes(to: signedIn)
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)
@@ -42,5 +43,6 @@ public struct ConsoleRoutes: Sendable {
         let operators = router.group().add(middleware: AccessMiddleware(.platformOperator))
         AdminController(services: services).addRoutes(to: operators)
         deletionRequests.addAdminRoutes(to: operators)
+        PolicyEditorController(services: services).addRoutes(to: operators)
     }
 }

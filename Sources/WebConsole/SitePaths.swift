@@ -7,6 +7,8 @@ public enum SitePaths {
     public static let privacy = "/privacy"
     public static let privacyVersions = "/privacy/versions"
     public static func privacyVersion(_ number: Int) -> String { "/privacy/versions/\(number)" }
+    public static let privacyDiff = "/privacy/diff"
+    public static func privacyDiff(from: Int, to: Int) -> String { "/privacy/diff?from=\(from)&to=\(to)" }
 
     public static let signUp = "/signup"
     public static let logIn = "/login"
@@ -14,6 +16,8 @@ public enum SitePaths {
     public static let dashboard = "/dashboard"
     public static let account = "/account"
     public static let accountPassword = "/account/password"
+    public static let notifications = "/account/notifications"
+    public static let policyAcknowledgement = "/account/policy/acknowledge"
 
     public static let accountExport = "/account/export"
     public static let deletionRequests = "/account/deletion-requests"
@@ -60,6 +64,8 @@ public enum SitePaths {
     public static func adminDeletionDecision(_ id: UUID, _ decision: String) -> String {
         "/admin/deletion-requests/\(id.uuidString.lowercased())/\(decision)"
     }
+    public static let adminPolicy = "/admin/policy"
+    public static let adminPolicyPreview = "/admin/policy/preview"
     public static func adminModel(_ id: String) -> String {
         "/admin/models/"
             + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id)

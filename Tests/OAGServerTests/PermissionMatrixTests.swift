@@ -49,10 +49,12 @@ struct PermissionMatrixTests {
         "GET /privacy": Row("/privacy", all(200)),
         "GET /privacy/versions": Row("/privacy/versions", all(200)),
         "GET /privacy/versions/{number}": Row("/privacy/versions/1", all(200)),
+        "GET /privacy/diff": Row("/privacy/diff?from=1&to=2", all(200)),
         "GET /signup": Row("/signup", signedIn(303, anonymous: 200)),
         "GET /login": Row("/login", signedIn(303, anonymous: 200)),
         "GET /invitations/{token}": Row("/invitations/\(invitationToken)", all(200)),
         "GET /account": Row("/account", signedIn(200)),
+        "GET /account/notifications": Row("/account/notifications", signedIn(200)),
         "GET /dashboard": Row("/dashboard", company(member: 200, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/members": Row("/company/members", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/audit": Row("/company/audit", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
@@ -142,6 +144,15 @@ struct PermissionMatrixTests {
         "GET /company/usage.csv": Row("/company/usage.csv", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/usage/requests": Row("/company/usage/requests", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
         "GET /company/billing": Row("/company/billing", company(member: 403, admin: 200, owner: 200, otherOwner: 200)),
+        "GET /admin/policy": Row(
+            "/admin/policy", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
+        "POST /admin/policy": Row(
+            "/admin/policy", form: ["markdown": "", "summary": ""],
+            [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 422]),
+        "POST /admin/policy/preview": Row(
+            "/admin/policy/preview", form: ["markdown": "# Matrix"],
+            [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
+        "POST /account/policy/acknowledge": Row("/account/policy/acknowledge", form: ["version": "2"], signedIn(303)),
         "POST /signup": Row("/signup", form: ["email": "bad"], all(422)),
         "POST /login": Row("/login", form: ["email": "nobody@world.test", "password": "wrong password!"], all(401)),
         "POST /invitations/{token}": Row("/invitations/\(invitationToken)", form: ["name": ""], all(422)),
@@ -175,6 +186,8 @@ struct PermissionMatrixTests {
                 VALUES (\(world.companyA), \(world.invitation), 'invitee@world.test', 'member',
                         sha256(convert_to(\(Self.invitationToken), 'UTF8')), now() + interval '1 day')
                 """)
+            try await data.rows(
+                "INSERT INTO policy_versions (version, markdown, html, summary) VALUES (2, '# Two', '<h1>Two</h1>', 'Second version')")
             let browser = Browser(client)
             try await world.signIn(browser, as: actor)
             for (route, row) in Self.rows {

@@ -11,6 +11,12 @@ extension DataInventory {
         }.joined(separator: "\n")
     }
 
+    /// A published policy as the editor shows it: the generated list back to its marker, so that
+    /// the next version gets the list of the inventory as it is then.
+    public static func collapsingPolicySection(in markdown: String) -> String {
+        markdown.replacingOccurrences(of: policySection, with: policyMarker)
+    }
+
     /// The policy with its marker replaced by the generated list; text without the marker is left as it is.
     public static func expandingPolicySection(in markdown: String) -> String {
         markdown.replacingOccurrences(of: policyMarker, with: policySection)

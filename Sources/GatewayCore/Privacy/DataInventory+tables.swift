@@ -231,6 +231,29 @@ extension DataInventory {
                 statements: ["UPDATE deletion_requests SET reason = '', requester_id = NULL WHERE requester_id = $1"],
                 why: "a record that the request was carried out, with its receipt; it no longer names you")),
         InventoryTable(
+            "policy_acknowledgements", category: .privacy, scope: .platform,
+            describes: "which versions of this privacy policy you acknowledged, and when",
+            rowsOfPerson: "user_id = $1", idColumn: nil, order: .offset(orderBy: "version"),
+            columns: [
+                PersonalColumn("user_id", holds: "you"),
+                PersonalColumn("version", holds: "the policy version"),
+                PersonalColumn("acknowledged_at", holds: "when you acknowledged it"),
+            ],
+            deletion: .deleteRows),
+        InventoryTable(
+            "policy_versions", category: .operatorActions, scope: .platform,
+            describes: "for platform operators: which versions of the privacy policy you published",
+            rowsOfPerson: "published_by = $1", idColumn: nil, order: .offset(orderBy: "version"),
+            columns: [
+                PersonalColumn("published_by", holds: "you, as the operator who published it"),
+                PersonalColumn("version", holds: "the version"),
+                PersonalColumn("published_at", holds: "when"),
+                PersonalColumn("summary", holds: "the summary of changes you wrote"),
+            ],
+            deletion: .anonymise(
+                statements: ["UPDATE policy_versions SET published_by = NULL WHERE published_by = $1"],
+                why: "the public history of the policy; it no longer names you")),
+        InventoryTable(
             "price_versions", category: .operatorActions, scope: .platform,
             describes: "for platform operators: which model price changes you made",
             rowsOfPerson: "changed_by = $1", idColumn: nil, order: .offset(orderBy: "id"),

@@ -10,6 +10,7 @@ struct PrivacyController {
         group.get(RouterPath(SitePaths.privacy), use: current)
         group.get(RouterPath(SitePaths.privacyVersions), use: versions)
         group.get("\(SitePaths.privacyVersions)/:number", use: version)
+        group.get(RouterPath(SitePaths.privacyDiff), use: diff)
     }
 
     @Sendable func current(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
@@ -34,5 +35,18 @@ struct PrivacyController {
         return renderer.renderShared(key: "policy-\(policy.number)-of-\(current.number)", context: context) {
             PolicyPage.make(policy, currentVersion: current.number, chrome: renderer.chrome(context, path: SitePaths.privacy))
         }
+    }
+
+    /// Diffs are computed per request: versions are small, and the table behind `TextDiff` is bounded.
+    @Sendable func diff(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        guard let from = query.get("from", as: Int.self), let to = query.get("to", as: Int.self) else {
+            throw HTTPError(.badRequest, message: "Choose two versions to compare, by number.")
+        }
+        guard from != to else { throw HTTPError(.badRequest, message: "Choose two different versions to compare.") }
+        guard from > 0, to > 0, let old = try await policies.version(from), let new = try await policies.version(to) else {
+            throw HTTPError(.notFound, message: "There is no privacy policy version with that number.")
+        }
+        return renderer.render(PolicyDiffPage.make(from: old, to: new, chrome: renderer.chrome(context, path: SitePaths.privacy)))
     }
 }

@@ -26,6 +26,8 @@ public enum Flash: String, Sendable, CaseIterable {
     case deletionCancelled = "deletion_cancelled"
     case deletionApproved = "deletion_approved"
     case deletionRejected = "deletion_rejected"
+    case policyPublished = "policy_published"
+    case policyAcknowledged = "policy_acknowledged"
 
     var message: String {
         switch self {
@@ -56,6 +58,8 @@ public enum Flash: String, Sendable, CaseIterable {
         case .deletionCancelled: "The deletion request is cancelled. Nothing was deleted."
         case .deletionApproved: "The request is approved. The deletion job carries it out within seconds."
         case .deletionRejected: "The request is rejected. The requester sees your reason."
+        case .policyPublished: "The new version of the privacy policy is published."
+        case .policyAcknowledged: "Thank you. Your acknowledgement of the privacy policy is recorded."
         }
     }
 

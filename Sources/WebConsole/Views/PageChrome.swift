@@ -31,11 +31,23 @@ public struct PageChrome: Sendable {
         var hasOtherCompanies: Bool
     }
 
+    /// "Our privacy policy changed", until the user acknowledges it.
+    struct PolicyNoticeView: Sendable {
+        var version: Int
+        var summary: String
+        var changesHref: String
+        /// Where acknowledging returns to: this page.
+        var returnPath: String
+    }
+
     var assetVersion: String
     var navigation: [NavigationLink]
     var flashes: [FlashView]
     var csrfToken: String
     var account: AccountMenu?
+    var policyNotice: PolicyNoticeView?
+    /// Flashes or a policy notice: the band above the page is drawn.
+    var hasMessages: Bool
     var isSignedOut: Bool
 
     static func make(assetVersion: String, context: ConsoleRequestContext?, path: String) -> PageChrome {
@@ -73,17 +85,25 @@ public struct PageChrome: Sendable {
         let others = (identity?.memberships ?? []).filter { $0.companyID != identity?.tenant?.companyID }.map {
             CompanyOption(id: $0.companyID.uuidString, name: $0.companyName, isActive: false)
         }
+        let flashes =
+            context?.flash.map { [FlashView(kind: $0.isError ? "error" : "success", message: $0.message, isError: $0.isError)] } ?? []
+        let notice = identity?.policyNotice.map {
+            PolicyNoticeView(
+                version: $0.version, summary: $0.summary, changesHref: SitePaths.privacyDiff(from: $0.version - 1, to: $0.version),
+                returnPath: path.isEmpty ? SitePaths.dashboard : path)
+        }
         return PageChrome(
             assetVersion: assetVersion,
             navigation: links,
-            flashes: context?.flash.map { [FlashView(kind: $0.isError ? "error" : "success", message: $0.message, isError: $0.isError)] }
-                ?? [],
+            flashes: flashes,
             csrfToken: context?.csrfToken ?? "",
             account: identity.map {
                 AccountMenu(
                     userName: $0.user.name, companyName: $0.tenant?.companyName, roleLabel: $0.tenant?.role.label,
                     otherCompanies: others, hasOtherCompanies: !others.isEmpty)
             },
+            policyNotice: notice,
+            hasMessages: !flashes.isEmpty || notice != nil,
             isSignedOut: context != nil && identity == nil
         )
     }

@@ -16,7 +16,7 @@ public struct PageRenderer: Sendable {
         PolicyPage.self, PolicyVersionsPage.self, ErrorPage.self, SignUpPage.self, LogInPage.self, AccountPage.self, DashboardPage.self,
         MembersPage.self, AuditPage.self, InvitationPage.self, AdminPage.self, IntegrationsPage.self, CompanyIntegrationsPage.self,
         APIKeysPage.self, ProvidersPage.self, ThreadsPage.self, ThreadPage.self, ModelsPage.self, UsagePage.self, RequestLogPage.self,
-        BillingPage.self,
+        BillingPage.self, PolicyDiffPage.self, PolicyEditorPage.self, PolicyPreviewFragment.self, NotificationsPage.self,
     ]
 
     let library: MustacheLibrary
