@@ -58,6 +58,8 @@ public func makeConsoleServices(
     let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
     let vault = Vault(ring: try config.keyRing(logger: logger), logger: logger)
     let memberships = MembershipService(database: database, vault: vault, baseURL: config.baseURL)
+    let throttle = LoginThrottle(database: database)
+    let profiles = ProfileService(database: database, throttle: throttle, vault: vault, baseURL: config.baseURL)
     let hasher = PasswordHasher()
     let catalog = ProviderCatalog(settings: config.providers)
     let oauth = OAuthClient(http: outbound.oauth, timeout: config.outboundTimeout, logger: logger)
@@ -74,7 +76,8 @@ public func makeConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
         cookies: CookieSettings(secure: config.secureCookies),
         policies: PolicyService(repository: PolicyRepository(database: database)),
-        accounts: AccountService(database: database, throttle: LoginThrottle(database: database), hasher: hasher),
+        accounts: AccountService(database: database, throttle: throttle, hasher: hasher),
+        profiles: profiles,
         memberships: memberships,
         sessions: sessions,
         audit: AuditLog(database: database),
@@ -83,7 +86,8 @@ public func makeConsoleServices(
             database: database, vault: vault, client: oauth, catalog: catalog, cache: ProviderDataCache(), baseURL: config.baseURL),
         providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
         gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
-        usageReports: UsageService(database: database), billing: BillingService(database: database), logsInvitationLinks: !config.usesHTTPS,
+        usageReports: UsageService(database: database), billing: BillingService(database: database),
+        logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }
 

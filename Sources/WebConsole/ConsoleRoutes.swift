@@ -22,7 +22,9 @@ public struct ConsoleRoutes: Sendable {
         InvitationController(services: services).addRoutes(to: everyone)
         ProviderSignInController(services: services).addRoutes(to: everyone)
 
-        AccountController(services: services).addRoutes(to: router.group().add(middleware: AccessMiddleware(.signedIn)))
+        let signedIn = router.group().add(middleware: AccessMiddleware(.signedIn))
+        AccountController(services: services).addRoutes(to: signedIn)
+        EmailConfirmationController(services: services).addRoutes(to: signedIn)
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)

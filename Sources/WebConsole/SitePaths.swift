@@ -14,6 +14,8 @@ public enum SitePaths {
     public static let dashboard = "/dashboard"
     public static let account = "/account"
     public static let accountPassword = "/account/password"
+    public static let emailChangeCancellation = "/account/email/cancel"
+    public static func emailConfirmation(_ token: String) -> String { "/account/email/confirm/\(token)" }
 
     public static let integrations = "/account/integrations"
     public static func integrationConnect(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/connect" }
@@ -49,6 +51,7 @@ public enum SitePaths {
 
     public static let admin = "/admin"
     public static let adminModels = "/admin/models"
+    public static let adminMaintenance = "/admin/maintenance"
     public static func adminModel(_ id: String) -> String {
         "/admin/models/"
             + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id)
