@@ -32,10 +32,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         services: [
             client,
-            MaintenanceService(
-                sessions: services.sessions, throttle: LoginThrottle(database: database), oauthStates: OAuthStateStore(database: database),
-                rateLimits: RateLimiter(database: database),
-                usageRetention: UsageRetention(database: database, months: config.usageRetentionMonths), logger: logger),
+            MaintenanceService(job: services.maintenance, logger: logger),
             // Listed after the server's own shutdown: usage of requests still finishing is written last.
             UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
             HTTPClientService(outbound: outbound),
@@ -87,6 +84,9 @@ public func makeConsoleServices(
         providerSignIn: ProviderSignIn(database: database, client: oauth, catalog: catalog, baseURL: config.baseURL),
         gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
         usageReports: UsageService(database: database), billing: BillingService(database: database),
+        maintenance: MaintenanceJob(
+            database: database, sessions: sessions, throttle: throttle, memberships: memberships, profiles: profiles,
+            usageRetentionMonths: config.usageRetentionMonths),
         logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }

@@ -24,6 +24,7 @@ public struct ConsoleServices: Sendable {
     public var usage: UsageRecorder
     public var usageReports: UsageService
     public var billing: BillingService
+    public var maintenance: MaintenanceJob
     /// Invitation and email-confirmation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
@@ -33,7 +34,7 @@ public struct ConsoleServices: Sendable {
         memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
         gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
-        usage: UsageRecorder, usageReports: UsageService, billing: BillingService,
+        usage: UsageRecorder, usageReports: UsageService, billing: BillingService, maintenance: MaintenanceJob,
         logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
@@ -55,6 +56,7 @@ public struct ConsoleServices: Sendable {
         self.usage = usage
         self.usageReports = usageReports
         self.billing = billing
+        self.maintenance = maintenance
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

@@ -118,6 +118,8 @@ struct PermissionMatrixTests {
         "POST /threads/{id}/rename": Row(
             "/threads/\(UUID())/rename", form: ["title": "x"], company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
         "POST /threads/{id}/delete": Row("/threads/\(UUID())/delete", company(member: 404, admin: 404, owner: 404, otherOwner: 404)),
+        "GET /admin/maintenance": Row(
+            "/admin/maintenance", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "GET /admin/models": Row(
             "/admin/models", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "POST /admin/models/{id}": Row(

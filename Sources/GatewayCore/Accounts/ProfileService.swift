@@ -91,6 +91,12 @@ public struct ProfileService: Sendable {
         try await database.query("DELETE FROM email_changes WHERE user_id = \(userID)")
     }
 
+    /// Deletes changes whose link expired; returns how many. For the maintenance job
+    /// (confirmed and withdrawn changes are deleted at once).
+    public func purgeExpiredEmailChanges() async throws -> Int {
+        try await database.query("DELETE FROM email_changes WHERE expires_at <= now() RETURNING 1").count
+    }
+
     /// The change a confirmation link stands for, if the link is live and was sent to this user;
     /// any other link answers nil, whoever it belongs to.
     public func emailChange(token rawToken: String, for user: User) async throws -> PendingEmailChange? {

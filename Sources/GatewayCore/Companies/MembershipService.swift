@@ -172,6 +172,12 @@ public struct MembershipService: Sendable {
         }
     }
 
+    /// Deletes unaccepted invitations of every company some time after they expired (see 0010's
+    /// `purge_expired_invitations`); returns how many. For the maintenance job.
+    public func purgeExpiredInvitations() async throws -> Int {
+        try await database.query("SELECT purge_expired_invitations()").first?.decode(Int.self) ?? 0
+    }
+
     /// What the invitation link shows, whoever opens it.
     public func invitation(token: String) async throws -> InvitationDetails? {
         let token = SecretToken(token)
