@@ -20,9 +20,10 @@ struct AccountController {
     @Sendable func saveProfile(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let identity = try context.signedInIdentity()
         do {
+            // A post without an email field changes only the name.
             let saved = try await services.profiles.save(
-                of: identity.user, name: context.form.text("name"), email: context.form.text("email"), mailVia: identity.tenant?.companyID,
-                ip: context.clientIP)
+                of: identity.user, name: context.form.text("name"), email: context.form["email"] ?? identity.user.email.value,
+                mailVia: identity.tenant?.companyID, ip: context.clientIP)
             guard case .confirmationSent(let link) = saved else {
                 return .redirect(to: SitePaths.account, flash: .profileSaved, cookies: services.cookies)
             }
