@@ -32,10 +32,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         services: [
             client,
-            MaintenanceService(
-                sessions: services.sessions, throttle: LoginThrottle(database: database), oauthStates: OAuthStateStore(database: database),
-                rateLimits: RateLimiter(database: database),
-                usageRetention: UsageRetention(database: database, months: config.usageRetentionMonths), logger: logger),
+            MaintenanceService(job: services.maintenance, logger: logger),
             // Listed after the server's own shutdown: usage of requests still finishing is written last.
             UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
             DeletionJobService(
@@ -61,6 +58,8 @@ public func makeConsoleServices(
     let sessions = SessionStore(database: database, lifetime: config.sessionLifetime)
     let vault = Vault(ring: try config.keyRing(logger: logger), logger: logger)
     let memberships = MembershipService(database: database, vault: vault, baseURL: config.baseURL)
+    let throttle = LoginThrottle(database: database)
+    let profiles = ProfileService(database: database, throttle: throttle, vault: vault, baseURL: config.baseURL)
     let hasher = PasswordHasher()
     let catalog = ProviderCatalog(settings: config.providers)
     let oauth = OAuthClient(http: outbound.oauth, timeout: config.outboundTimeout, logger: logger)
@@ -77,7 +76,8 @@ public func makeConsoleServices(
         renderer: try await PageRenderer(templatesDirectory: resources + "/Templates", publicDirectory: resources + "/Public"),
         cookies: CookieSettings(secure: config.secureCookies),
         policies: PolicyService(repository: PolicyRepository(database: database), logger: logger),
-        accounts: AccountService(database: database, throttle: LoginThrottle(database: database), hasher: hasher),
+        accounts: AccountService(database: database, throttle: throttle, hasher: hasher),
+        profiles: profiles,
         memberships: memberships,
         sessions: sessions,
         audit: AuditLog(database: database),
@@ -88,6 +88,9 @@ public func makeConsoleServices(
         gateway: gateway, models: models, apiKeys: apiKeys, companyProviders: companyProviders, threads: threads, usage: usage,
         usageReports: UsageService(database: database), billing: BillingService(database: database),
         deletionRequests: DeletionRequestService(database: database), dataExport: PersonalDataExport(database: database, vault: vault),
+        maintenance: MaintenanceJob(
+            database: database, sessions: sessions, throttle: throttle, memberships: memberships, profiles: profiles,
+            usageRetentionMonths: config.usageRetentionMonths),
         logsInvitationLinks: !config.usesHTTPS,
         logger: logger)
 }

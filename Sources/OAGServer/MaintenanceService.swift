@@ -2,28 +2,25 @@ import GatewayCore
 import Logging
 import ServiceLifecycle
 
-/// Periodic clean-up on every node: expired sessions, old sign-in failures, stale OAuth states,
-/// past rate-limit windows, raw usage events past retention.
-/// The deletes are idempotent, so several nodes doing it at once is harmless.
+/// Schedules the maintenance job on this node; the job itself makes sure one node at a time runs a pass.
 struct MaintenanceService: Service {
-    let sessions: SessionStore
-    let throttle: LoginThrottle
-    let oauthStates: OAuthStateStore
-    let rateLimits: RateLimiter
-    let usageRetention: UsageRetention
+    let job: MaintenanceJob
     let logger: Logger
-    var interval: Duration = .seconds(600)
+    var interval = MaintenanceJob.interval
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let ended = try await sessions.purgeExpired()
-                try await throttle.purgeExpired()
-                _ = try await oauthStates.purgeExpired()
-                try await rateLimits.purgeExpired()
-                let dropped = try await usageRetention.apply()
-                if dropped > 0 { logger.info("Dropped raw usage past retention", metadata: ["partitions": "\(dropped)"]) }
-                if ended > 0 { logger.info("Purged expired sessions", metadata: ["count": "\(ended)"]) }
+                if let run = try await job.runPass() {
+                    let removed = run.purged.filter { $0.value > 0 }.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(
+                        separator: " ")
+                    if let error = run.error {
+                        logger.warning("Maintenance pass left some rows for the next one", metadata: ["error": "\(error)"])
+                    }
+                    if !removed.isEmpty { logger.info("Maintenance pass", metadata: ["removed": "\(removed)"]) }
+                } else {
+                    logger.debug("Maintenance pass skipped: another node is running one")
+                }
             } catch {
                 logger.warning("Maintenance pass failed; will retry", metadata: ["error": "\(error)"])
             }

@@ -29,6 +29,7 @@ public struct ConsoleRoutes: Sendable {
         DataExportController(services: services).addRoutes(to: signedIn)
         deletionRequests.addAccountRoutes(to: signedIn)
         PolicyNoticesController(services: services).addRoutes(to: signedIn)
+        EmailConfirmationController(services: services).addRoutes(to: signedIn)
 
         let members = router.group().add(middleware: AccessMiddleware(.member))
         DashboardController(services: services).addRoutes(to: members)

@@ -9,6 +9,7 @@ public struct ConsoleServices: Sendable {
     public var cookies: CookieSettings
     public var policies: PolicyService
     public var accounts: AccountService
+    public var profiles: ProfileService
     public var memberships: MembershipService
     public var sessions: SessionStore
     public var audit: AuditLog
@@ -25,21 +26,24 @@ public struct ConsoleServices: Sendable {
     public var billing: BillingService
     public var deletionRequests: DeletionRequestService
     public var dataExport: PersonalDataExport
-    /// Invitation links are written to the log only in development (plain http), where no mailer exists.
+    public var maintenance: MaintenanceJob
+    /// Invitation and email-confirmation links are written to the log only in development (plain http), where no mailer exists.
     public var logsInvitationLinks: Bool
     public var logger: Logger
 
     public init(
-        renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, memberships: MembershipService,
+        renderer: PageRenderer, cookies: CookieSettings, policies: PolicyService, accounts: AccountService, profiles: ProfileService,
+        memberships: MembershipService,
         sessions: SessionStore, audit: AuditLog, hasher: PasswordHasher, integrations: IntegrationService, providerSignIn: ProviderSignIn,
         gateway: GatewayService, models: ModelCatalog, apiKeys: APIKeyService, companyProviders: CompanyProviders, threads: ThreadService,
         usage: UsageRecorder, usageReports: UsageService, billing: BillingService, deletionRequests: DeletionRequestService,
-        dataExport: PersonalDataExport, logsInvitationLinks: Bool, logger: Logger
+        dataExport: PersonalDataExport, maintenance: MaintenanceJob, logsInvitationLinks: Bool, logger: Logger
     ) {
         self.renderer = renderer
         self.cookies = cookies
         self.policies = policies
         self.accounts = accounts
+        self.profiles = profiles
         self.memberships = memberships
         self.sessions = sessions
         self.audit = audit
@@ -56,6 +60,7 @@ public struct ConsoleServices: Sendable {
         self.billing = billing
         self.deletionRequests = deletionRequests
         self.dataExport = dataExport
+        self.maintenance = maintenance
         self.logsInvitationLinks = logsInvitationLinks
         self.logger = logger
     }

@@ -25,6 +25,8 @@ public enum SitePaths {
     public static func deletionRequestReceipt(_ id: UUID) -> String { "/account/deletion-requests/\(id.uuidString.lowercased())/receipt" }
     public static func deletionReceipt(token: String) -> String { "/deletion-receipts/\(token)" }
     public static let companyDeletionRequests = "/company/deletion-requests"
+    public static let emailChangeCancellation = "/account/email/cancel"
+    public static func emailConfirmation(_ token: String) -> String { "/account/email/confirm/\(token)" }
 
     public static let integrations = "/account/integrations"
     public static func integrationConnect(_ provider: ProviderID) -> String { "/account/integrations/\(provider.rawValue)/connect" }
@@ -66,6 +68,7 @@ public enum SitePaths {
     }
     public static let adminPolicy = "/admin/policy"
     public static let adminPolicyPreview = "/admin/policy/preview"
+    public static let adminMaintenance = "/admin/maintenance"
     public static func adminModel(_ id: String) -> String {
         "/admin/models/"
             + (id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? id)

@@ -79,6 +79,9 @@ struct PermissionMatrixTests {
         "PATCH /v1/**": Row("/v1/anything", all(404)),
         "DELETE /v1/**": Row("/v1/anything", all(404)),
         "POST /account": Row("/account", form: ["name": "Renamed Person"], signedIn(303)),
+        "POST /account/email/cancel": Row("/account/email/cancel", signedIn(303)),
+        "GET /account/email/confirm/{token}": Row("/account/email/confirm/\(invitationToken)", signedIn(404)),
+        "POST /account/email/confirm/{token}": Row("/account/email/confirm/\(invitationToken)", signedIn(404)),
         "POST /account/password": Row(
             "/account/password", form: ["current_password": "wrong password!", "new_password": "x"], signedIn(422)),
         "POST /company/switch": Row(
@@ -133,6 +136,8 @@ struct PermissionMatrixTests {
         "POST /admin/deletion-requests/{id}/reject": Row(
             "/admin/deletion-requests/\(UUID())/reject", form: ["reason": "No"],
             [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 404]),
+        "GET /admin/maintenance": Row(
+            "/admin/maintenance", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "GET /admin/models": Row(
             "/admin/models", [.anonymous: 303, .member: 403, .admin: 403, .owner: 403, .otherOwner: 403, .platformOperator: 200]),
         "POST /admin/models/{id}": Row(

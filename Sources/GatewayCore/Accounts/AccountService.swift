@@ -128,11 +128,6 @@ public struct AccountService: Sendable {
         try await audit.recordForAllCompanies(of: user.id, .passwordChanged, actor: user.id, ip: ip)
     }
 
-    public func rename(_ user: User, to name: String) async throws {
-        if let problem = PersonName.problem(with: name) { throw FieldErrors("name", problem) }
-        try await users.updateName(user.id, to: name.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     /// Creates a platform operator (`oag admin create`); operators belong to no company.
     public func createOperator(email rawEmail: String, password: String, name: String) async throws -> User {
         var errors = FieldErrors()

@@ -44,6 +44,11 @@ public struct UserRepository: Sendable {
         try await database.query("SELECT password_hash FROM users WHERE id = \(userID)").first?.decode(String?.self) ?? nil
     }
 
+    /// False for an account made by signing in with a provider that has not set a password yet.
+    public func hasPassword(_ userID: UUID) async throws -> Bool {
+        try await passwordHash(of: userID) != nil
+    }
+
     public func find(email: EmailAddress) async throws -> User? {
         try await database.query("SELECT \(unescaped: Self.columns) FROM users WHERE email = \(email.value)").first.map(Self.user)
     }
@@ -52,8 +57,8 @@ public struct UserRepository: Sendable {
         try await !database.query("SELECT 1 FROM users WHERE email = \(email.value)").isEmpty
     }
 
-    func updateName(_ userID: UUID, to name: String) async throws {
-        try await database.query("UPDATE users SET name = \(name) WHERE id = \(userID)")
+    func updateName(_ userID: UUID, to name: String, on connection: PostgresConnection) async throws {
+        try await connection.rows("UPDATE users SET name = \(name) WHERE id = \(userID)", logger: database.logger)
     }
 
     func updatePassword(_ userID: UUID, hash: String, on connection: PostgresConnection) async throws {

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 
-/// Security-relevant events of a company: sign-ins, invitations, role changes, removals, password changes, integrations.
+/// Security-relevant events of a company: sign-ins, invitations, role changes, removals, password and email changes, integrations.
 public struct AuditEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
         case signedIn = "signed_in"
@@ -13,6 +13,7 @@ public struct AuditEvent: Sendable, Equatable {
         case roleChanged = "role_changed"
         case memberRemoved = "member_removed"
         case passwordChanged = "password_changed"
+        case emailChanged = "email_changed"
         case integrationConnected = "integration_connected"
         case integrationDisconnected = "integration_disconnected"
         case integrationNeedsReconnect = "integration_needs_reconnect"

@@ -7,13 +7,13 @@ import PostgresNIO
 public struct MembershipService: Sendable {
     let database: Database
     let audit: AuditLog
-    let vault: Vault
+    let outbox: Outbox
     let baseURL: String
 
     public init(database: Database, vault: Vault, baseURL: String) {
         self.database = database
         self.audit = AuditLog(database: database)
-        self.vault = vault
+        self.outbox = Outbox(database: database, vault: vault)
         self.baseURL = baseURL
     }
 
@@ -100,16 +100,10 @@ public struct MembershipService: Sendable {
                 VALUES (\(tenant.companyID), \(UUID()), \(email.value), \(role.rawValue), \(token.hash), \(tenant.userID),
                         now() + make_interval(secs => \(Invitation.lifetime)))
                 """, logger: logger)
-            let messageID = UUID()
-            let body = "Join \(tenant.companyName) as \(role.label.lowercased()): \(link)\nThe link works once and expires in 7 days."
-            let sealedBody = try await vault.seal(
-                Data(body.utf8), at: SecretLocation(table: "outbox", rowID: messageID.uuidString, column: "sealed_body"),
+            try await outbox.queue(
+                to: email, subject: "You are invited to \(tenant.companyName) on OAG",
+                body: "Join \(tenant.companyName) as \(role.label.lowercased()): \(link)\nThe link works once and expires in 7 days.",
                 companyID: tenant.companyID, on: connection)
-            try await connection.rows(
-                """
-                INSERT INTO outbox (company_id, id, recipient, subject, sealed_body)
-                VALUES (\(tenant.companyID), \(messageID), \(email.value), \("You are invited to \(tenant.companyName) on OAG"), \(sealedBody))
-                """, logger: logger)
             try await audit.record(
                 .memberInvited, companyID: tenant.companyID, actor: tenant.userID, detail: "\(email.value) as \(role.rawValue)", ip: ip,
                 on: connection)
@@ -176,6 +170,12 @@ public struct MembershipService: Sendable {
             try await audit.record(
                 .memberRemoved, companyID: tenant.companyID, actor: tenant.userID, detail: member.email, ip: ip, on: connection)
         }
+    }
+
+    /// Deletes unaccepted invitations of every company some time after they expired (see 0010's
+    /// `purge_expired_invitations`); returns how many. For the maintenance job.
+    public func purgeExpiredInvitations() async throws -> Int {
+        try await database.query("SELECT purge_expired_invitations()").first?.decode(Int.self) ?? 0
     }
 
     /// What the invitation link shows, whoever opens it.

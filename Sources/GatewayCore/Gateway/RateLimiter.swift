@@ -20,8 +20,9 @@ public struct RateLimiter: Sendable {
         if count > limit { throw GatewayError.rateLimited(retryAfter: max(1, Int(secondsLeft.rounded(.up)))) }
     }
 
-    /// Windows older than a few minutes count for nothing.
-    public func purgeExpired() async throws {
-        try await database.query("SELECT purge_rate_limit_windows()")
+    /// Windows older than a few minutes count for nothing; returns how many were removed.
+    @discardableResult
+    public func purgeExpired() async throws -> Int {
+        try await database.query("SELECT purge_rate_limit_windows()").first?.decode(Int.self) ?? 0
     }
 }

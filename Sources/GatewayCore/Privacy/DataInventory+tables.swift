@@ -210,6 +210,18 @@ extension DataInventory {
             ],
             deletion: .deleteRows),
         InventoryTable(
+            "email_changes", category: .account, scope: .platform,
+            describes: "a new sign-in email you asked for, until you confirm it by the link we mail to it",
+            rowsOfPerson: "user_id = $1", idColumn: nil, order: .offset(orderBy: "user_id"),
+            columns: [
+                PersonalColumn("user_id", holds: "you"),
+                PersonalColumn("new_email", holds: "the new email address"),
+                PersonalColumn("token_hash", holds: "the link's hash", export: .omitted(because: "a hash of a one-time link")),
+                PersonalColumn("created_at", holds: "when you asked"),
+                PersonalColumn("expires_at", holds: "when the link stops working"),
+            ],
+            deletion: .deleteRows),
+        InventoryTable(
             "deletion_requests", category: .privacy, scope: .platform,
             describes: "the deletion requests you filed, with the reason you gave",
             rowsOfPerson: "requester_id = $1",

@@ -1,7 +1,7 @@
 import GatewayCore
 import Hummingbird
 
-/// The signed-in person's own account: profile and password.
+/// The signed-in person's own account: profile (name, email) and password.
 struct AccountController {
     let services: ConsoleServices
 
@@ -9,23 +9,42 @@ struct AccountController {
         group.get(RouterPath(SitePaths.account), use: show)
         group.post(RouterPath(SitePaths.account), use: saveProfile)
         group.post(RouterPath(SitePaths.accountPassword), use: changePassword)
+        group.post(RouterPath(SitePaths.emailChangeCancellation), use: cancelEmailChange)
     }
 
     @Sendable func show(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
-        let identity = try context.signedInIdentity()
-        return services.renderer.render(AccountPage.make(identity: identity, chrome: chrome(context)))
+        try await page(context)
     }
 
+    /// The name is saved at once; a new email waits for its confirmation link (see `ProfileService`).
     @Sendable func saveProfile(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let identity = try context.signedInIdentity()
         do {
-            try await services.accounts.rename(identity.user, to: context.form.text("name"))
-            return .redirect(to: SitePaths.account, flash: .profileSaved, cookies: services.cookies)
+            // A post without an email field changes only the name.
+            let saved = try await services.profiles.save(
+                of: identity.user, name: context.form.text("name"), email: context.form["email"] ?? identity.user.email.value,
+                mailVia: identity.tenant?.companyID, ip: context.clientIP)
+            guard case .confirmationSent(let link) = saved else {
+                return .redirect(to: SitePaths.account, flash: .profileSaved, cookies: services.cookies)
+            }
+            if services.logsInvitationLinks {
+                services.logger.notice("Email confirmation link (development only; no mailer is configured): \(link)")
+            }
+            return .redirect(to: SitePaths.account, flash: .emailChangeRequested, cookies: services.cookies)
         } catch let errors as FieldErrors {
-            return services.renderer.render(
-                AccountPage.make(identity: identity, form: context.form, errors: errors, chrome: chrome(context)),
-                status: .unprocessableContent)
+            return try await page(context, form: context.form, errors: errors, status: .unprocessableContent)
+        } catch let throttled as TooManyAttempts {
+            var response = try await page(
+                context, form: context.form, errors: FieldErrors("email", AuthController.waitMessage(throttled.retryAfterSeconds)),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(throttled.retryAfterSeconds)
+            return response
         }
+    }
+
+    @Sendable func cancelEmailChange(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        try await services.profiles.cancelEmailChange(of: try context.signedInIdentity().user.id)
+        return .redirect(to: SitePaths.account, flash: .emailChangeCancelled, cookies: services.cookies)
     }
 
     /// Asks for the current password, ends every other session, and gives this one a new id.
@@ -42,12 +61,19 @@ struct AccountController {
             response.setCookie(cookie)
             return response
         } catch let errors as FieldErrors {
-            return services.renderer.render(
-                AccountPage.make(identity: identity, errors: errors, chrome: chrome(context)), status: .unprocessableContent)
+            return try await page(context, errors: errors, status: .unprocessableContent)
         }
     }
 
-    private func chrome(_ context: ConsoleRequestContext) -> PageChrome {
-        services.renderer.chrome(context, path: SitePaths.account)
+    private func page(
+        _ context: ConsoleRequestContext, form: FormFields? = nil, errors: FieldErrors = FieldErrors(), status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let identity = try context.signedInIdentity()
+        return services.renderer.render(
+            AccountPage.make(
+                identity: identity, pendingEmailChange: try await services.profiles.pendingEmailChange(of: identity.user.id),
+                hasPassword: try await services.accounts.users.hasPassword(identity.user.id), form: form, errors: errors,
+                chrome: services.renderer.chrome(context, path: SitePaths.account)),
+            status: status)
     }
 }

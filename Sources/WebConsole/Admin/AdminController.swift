@@ -9,6 +9,7 @@ struct AdminController {
         group.get(RouterPath(SitePaths.admin), use: overview)
         group.get(RouterPath(SitePaths.adminModels), use: models)
         group.post("/admin/models/:id", use: updateModel)
+        group.get(RouterPath(SitePaths.adminMaintenance), use: maintenance)
     }
 
     @Sendable func overview(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
@@ -16,6 +17,13 @@ struct AdminController {
         let companies = try await services.memberships.allCompanies(for: identity.user)
         return services.renderer.render(
             AdminPage.make(companies: companies, chrome: services.renderer.chrome(context, path: SitePaths.admin)))
+    }
+
+    @Sendable func maintenance(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
+        let limit = 50
+        let runs = try await services.maintenance.recentRuns(for: try context.signedInIdentity().user, limit: limit)
+        return services.renderer.render(
+            MaintenancePage.make(runs: runs, limit: limit, chrome: services.renderer.chrome(context, path: SitePaths.adminMaintenance)))
     }
 
     @Sendable func models(_ request: Request, context: ConsoleRequestContext) async throws -> Response {

@@ -119,6 +119,7 @@ struct AuditPage: ConsolePage {
         case .roleChanged: "Changed a role"
         case .memberRemoved: "Removed a member"
         case .passwordChanged: "Changed their password"
+        case .emailChanged: "Changed their sign-in email"
         case .integrationConnected: "Connected an account"
         case .integrationDisconnected: "Disconnected an account"
         case .integrationNeedsReconnect: "A connected account stopped working"

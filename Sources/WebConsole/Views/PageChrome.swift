@@ -75,6 +75,7 @@ public struct PageChrome: Sendable {
                 links.append(.init(label: "Operator", href: SitePaths.admin, isCurrent: false))
                 links.append(.init(label: "Models", href: SitePaths.adminModels, isCurrent: false))
                 links.append(.init(label: "Deletions", href: SitePaths.adminDeletionRequests, isCurrent: false))
+                links.append(.init(label: "Maintenance", href: SitePaths.adminMaintenance, isCurrent: false))
             }
         }
         // The most specific link is current: /account/integrations is "Integrations", not "Account".
