@@ -148,6 +148,30 @@ struct DeletionRequestsTests {
         }
     }
 
+    @Test func addressesUsedBeforeAnEmailChangeGoToo() async throws {
+        let log = LogRecorder()
+        try await withWorld(logger: log.logger, configure: { $0.deletionJobInterval = .milliseconds(100) }) { world, data, client in
+            let oldEmail = world.email(world.member)
+            // A wrong password leaves the old address in the audit log and the sign-in throttle.
+            let wrong = try await Browser(client).post("/login", ["email": oldEmail, "password": "not the password at all"])
+            #expect(wrong.status == .unauthorized)
+            let member = Browser(client)
+            try await world.signIn(member, as: .member)
+            let path = try await AccountEmailTests().requestChange(to: "mona.renamed@world.test", member, log: log)
+            #expect(try await member.post(path, tokenFrom: path).status == .seeOther)
+            #expect(try await data.count("former_emails", where: "email = '\(oldEmail)'") == 1)
+
+            let (id, _) = try await Self.file(member, scope: "account")
+            try await Self.approve(id, world: world, client: client)
+            #expect(try await data.deletionOutcome(id) == "completed")
+            for needle in [oldEmail, "mona.renamed@world.test", world.member.uuidString] {
+                let holding = try await data.tablesHolding(needle)
+                #expect(holding.isEmpty, "\(needle) is still stored in \(holding)")
+            }
+            #expect(try await data.count("login_failures") == 0)
+        }
+    }
+
     @Test func aJobCutShortResumesWithoutDoingAnythingTwice() async throws {
         struct Crash: Error {}
         try await withPrivacyWorld(configure: { $0.deletionJobInterval = .seconds(3600) }) { oauth, llm, world, data, client in

@@ -138,6 +138,12 @@ public struct ProfileService: Sendable {
                 else { throw NotFound() }
                 let newEmail = EmailAddress(trusted: try row.decode(String.self))
                 try await connection.rows("UPDATE users SET email = \(newEmail.value) WHERE id = \(user.id)", logger: logger)
+                // Earlier records name the old address: a deletion of this account must still find them.
+                try await connection.rows(
+                    """
+                    INSERT INTO former_emails (user_id, email) VALUES (\(user.id), \(user.email.value))
+                    ON CONFLICT (user_id, email) DO UPDATE SET replaced_at = now()
+                    """, logger: logger)
                 try await outbox.queue(
                     to: user.email, subject: "Your OAG sign-in email was changed",
                     body: """

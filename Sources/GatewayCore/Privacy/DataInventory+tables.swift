@@ -112,23 +112,26 @@ extension DataInventory {
         InventoryTable(
             "audit_events", category: .security, scope: .tenant,
             describes: "audit entries of important events you did or that concern you, with the IP address they came from",
-            rowsOfPerson: "company_id = $3 AND (actor_user_id = $1 OR strpos(detail, $2) > 0)",
+            rowsOfPerson: "company_id = $3 AND (actor_user_id = $1 OR EXISTS (SELECT 1 FROM unnest($2) AS e WHERE strpos(detail, e) > 0))",
             columns: [
                 PersonalColumn("actor_user_id", holds: "you, when you did it"),
                 PersonalColumn("action", holds: "what happened"),
-                PersonalColumn("detail", holds: "details, which may name your email"),
+                PersonalColumn("detail", holds: "details, which may name your email address"),
                 PersonalColumn("ip", holds: "the IP address of the request"),
                 PersonalColumn("created_at", holds: "when"),
             ],
             deletion: .anonymise(
                 statements: [
                     "UPDATE audit_events SET actor_user_id = NULL, ip = NULL WHERE company_id = $3 AND actor_user_id = $1",
-                    "UPDATE audit_events SET detail = '(a deleted person)' WHERE company_id = $3 AND strpos(detail, $2) > 0",
+                    """
+                    UPDATE audit_events SET detail = '(a deleted person)'
+                    WHERE company_id = $3 AND EXISTS (SELECT 1 FROM unnest($2) AS e WHERE strpos(detail, e) > 0)
+                    """,
                 ],
                 why: "the company's security record; kept with your identity removed")),
         InventoryTable(
             "invitations", category: .account, scope: .tenant, describes: "invitations sent to your email address, or sent by you",
-            rowsOfPerson: "company_id = $3 AND (email = $2 OR invited_by = $1)",
+            rowsOfPerson: "company_id = $3 AND (email = ANY($2) OR invited_by = $1)",
             columns: [
                 PersonalColumn("email", holds: "the invited email address"),
                 PersonalColumn("role", holds: "the role offered"),
@@ -140,7 +143,7 @@ extension DataInventory {
             deletion: .deleteRows),
         InventoryTable(
             "outbox", category: .messages, scope: .tenant, describes: "emails addressed to you, such as invitations",
-            rowsOfPerson: "company_id = $3 AND recipient = $2",
+            rowsOfPerson: "company_id = $3 AND recipient = ANY($2)",
             columns: [
                 PersonalColumn("recipient", holds: "your email address"),
                 PersonalColumn("subject", holds: "the subject"),
@@ -174,7 +177,7 @@ extension DataInventory {
         InventoryTable(
             "login_failures", category: .security, scope: .platform,
             describes: "failed sign-ins to your email, kept as a hash for 15 minutes to slow down password guessing",
-            rowsOfPerson: "subject_hash = $4", idColumn: nil, order: .offset(orderBy: "id"),
+            rowsOfPerson: "subject_hash IN (SELECT decode(h, 'hex') FROM unnest($4) AS h)", idColumn: nil, order: .offset(orderBy: "id"),
             columns: [
                 PersonalColumn("subject_hash", holds: "a hash of your email", export: .omitted(because: "a hash")),
                 PersonalColumn("occurred_at", holds: "when"),
@@ -183,7 +186,7 @@ extension DataInventory {
         InventoryTable(
             "oauth_states", category: .connectedServices, scope: .platform,
             describes: "connections and sign-ins with a provider that you started in the last 10 minutes",
-            rowsOfPerson: "user_id = $1 OR email = $2", idColumn: nil, order: .offset(orderBy: "state_hash"),
+            rowsOfPerson: "user_id = $1 OR email = ANY($2)", idColumn: nil, order: .offset(orderBy: "state_hash"),
             columns: [
                 PersonalColumn("user_id", holds: "you"),
                 PersonalColumn("provider", holds: "the service"),
@@ -219,6 +222,16 @@ extension DataInventory {
                 PersonalColumn("token_hash", holds: "the link's hash", export: .omitted(because: "a hash of a one-time link")),
                 PersonalColumn("created_at", holds: "when you asked"),
                 PersonalColumn("expires_at", holds: "when the link stops working"),
+            ],
+            deletion: .deleteRows),
+        InventoryTable(
+            "former_emails", category: .account, scope: .platform,
+            describes: "the email addresses you signed in with before you changed it, so that a deletion finds them in earlier records",
+            rowsOfPerson: "user_id = $1", idColumn: nil, order: .offset(orderBy: "replaced_at"),
+            columns: [
+                PersonalColumn("user_id", holds: "you"),
+                PersonalColumn("email", holds: "an address you used before"),
+                PersonalColumn("replaced_at", holds: "when you changed it"),
             ],
             deletion: .deleteRows),
         InventoryTable(

@@ -82,8 +82,8 @@ public enum PageOrder: Sendable {
 /// One table with personal data.
 ///
 /// `rowsOfPerson` is a SQL condition on the table (alias-free) with fixed parameters:
-/// `$1` the user's id, `$2` their email, `$3` the company (tenant tables only),
-/// `$4` the SHA-256 subject of their email used by the sign-in throttle.
+/// `$1` the user's id, `$2` every email address they have had (text[]), `$3` the company
+/// (tenant tables only), `$4` the sign-in throttle's subjects for those addresses (hex text[]).
 public struct InventoryTable: Sendable {
     public let name: String
     public let category: DataCategory

@@ -231,7 +231,8 @@ public struct DeletionJob: Sendable {
     /// Whose rows a step looks for.
     struct Person: Sendable {
         var id: UUID
-        var email: String
+        /// The current address first, then those used before: earlier records name those.
+        var emails: [String]
         var isOperator: Bool
     }
 
@@ -268,14 +269,16 @@ public struct DeletionJob: Sendable {
 
     static let noCompany = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
-    /// `$1` user id, `$2` email, `$3` company, `$4` the sign-in throttle's subject for the email.
+    /// `$1` user id, `$2` their email addresses, `$3` company, `$4` the sign-in throttle's subjects for them.
     static func personBinds(_ person: Person, _ company: UUID?) throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(person.id)
-        binds.append(person.email)
+        binds.append(person.emails)
         // PostgreSQL must know every parameter's type, used or not: a NULL would have none.
         binds.append(company ?? Self.noCompany)
-        try binds.append(LoginThrottle.subject(email: EmailAddress(trusted: person.email)))
+        // postgres-nio has no bytea arrays: the hashes travel as hex.
+        binds.append(
+            person.emails.map { LoginThrottle.subject(email: EmailAddress(trusted: $0)).map { String(format: "%02x", $0) }.joined() })
         return binds
     }
 
@@ -286,9 +289,21 @@ public struct DeletionJob: Sendable {
     }
 
     private func person(_ id: UUID?) async throws -> Person? {
-        guard let id, let row = try await database.query("SELECT email, is_operator FROM users WHERE id = \(id)").first else { return nil }
-        let (email, isOperator) = try row.decode((String, Bool).self)
-        return Person(id: id, email: email, isOperator: isOperator)
+        try await Self.person(id, in: database)
+    }
+
+    /// The person as the inventory's row filters need them, or nil when the account is gone.
+    static func person(_ id: UUID?, in database: Database) async throws -> Person? {
+        guard let id,
+            let row = try await database.query(
+                """
+                SELECT u.email, u.is_operator, array(SELECT f.email FROM former_emails f WHERE f.user_id = u.id ORDER BY f.replaced_at)
+                FROM users u WHERE u.id = \(id)
+                """
+            ).first
+        else { return nil }
+        let (email, isOperator, former) = try row.decode((String, Bool, [String]).self)
+        return Person(id: id, emails: [email] + former, isOperator: isOperator)
     }
 
     private func companies(of userID: UUID) async throws -> [UUID] {
