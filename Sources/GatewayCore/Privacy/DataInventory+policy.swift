@@ -5,7 +5,8 @@ extension DataInventory {
     /// The "Data we hold" list, one bullet per category, in the inventory's own words.
     public static var policySection: String {
         DataCategory.allCases.compactMap { category in
-            let tables = tables.filter { $0.category == category }
+            // The inventory lists children before parents (the order deletion needs); people read parents first.
+            let tables = tables.filter { $0.category == category }.reversed()
             guard !tables.isEmpty else { return nil }
             return "- **\(category.title)**: " + tables.map(\.describes).joined(separator: "; ") + "."
         }.joined(separator: "\n")

@@ -267,7 +267,7 @@ extension DataInventory {
             deletion: .deleteRows),
         InventoryTable(
             "policy_versions", category: .operatorActions, scope: .platform,
-            describes: "for platform operators: which versions of the privacy policy you published",
+            describes: "which versions of the privacy policy you published",
             rowsOfPerson: "published_by = $1", idColumn: nil, order: .offset(orderBy: "version"),
             columns: [
                 PersonalColumn("published_by", holds: "you, as the operator who published it"),
@@ -280,7 +280,7 @@ extension DataInventory {
                 why: "the public history of the policy; it no longer names you")),
         InventoryTable(
             "price_versions", category: .operatorActions, scope: .platform,
-            describes: "for platform operators: which model price changes you made",
+            describes: "which model price changes you made",
             rowsOfPerson: "changed_by = $1", idColumn: nil, order: .offset(orderBy: "id"),
             columns: [
                 PersonalColumn("changed_by", holds: "you, as the operator who changed a price"),

@@ -25,7 +25,7 @@ public enum DataCategory: String, Sendable, CaseIterable, Codable {
         case .security: "Sessions and audit entries"
         case .messages: "Messages to you"
         case .privacy: "Your privacy requests"
-        case .operatorActions: "Operator actions"
+        case .operatorActions: "Operator actions (platform operators only)"
         }
     }
 }
