@@ -7,8 +7,9 @@
 CREATE TABLE deletion_requests (
     id uuid PRIMARY KEY,
     requester_id uuid REFERENCES users (id) ON DELETE SET NULL,
-    -- The company it was filed in: its admins see it, and a company deletion deletes it.
-    -- (Not named company_id: these are platform rows, not a tenant's.)
+    -- The company it was filed in: its admins see it, and a company-scope request deletes it
+    -- (the job keeps the id in its progress, as this column is cleared when the company goes).
+    -- Not named company_id: these are platform rows, not a tenant's.
     filed_in_company_id uuid REFERENCES companies (id) ON DELETE SET NULL,
     scope text NOT NULL CHECK (scope IN ('account', 'threads', 'company')),
     reason text NOT NULL DEFAULT '',
@@ -19,7 +20,10 @@ CREATE TABLE deletion_requests (
     decided_at timestamptz,
     rejection_reason text,
     -- The node carrying it out holds it until then; an expired lease means that node died.
+    -- Each claim gets a new claim id, and a step commits only under the claim it was made in,
+    -- so a node that lost its lease cannot write over the one that took the request over.
     lease_until timestamptz,
+    claim_id uuid,
     -- Steps done and what they removed, written with each step: a resumed job neither repeats
     -- a step nor loses its counts.
     progress jsonb NOT NULL DEFAULT '{"steps": [], "counts": {}}',

@@ -5,6 +5,7 @@ import OAGServer
 import PostgresNIO
 import TestSupport
 import Testing
+import WebConsole
 
 /// The fake LLM providers and the fake OAuth providers together, with the `World` seeded.
 func withPrivacyWorld(
@@ -128,7 +129,7 @@ struct DeletionRequestsTests {
             let after = try await member.get("/dashboard")
             #expect(after.status == .seeOther && after.location?.hasPrefix("/login") == true)
             let again = try await Browser(client).post("/login", ["email": email, "password": World.password])
-            #expect(again.status != .seeOther)
+            #expect(again.status == .unauthorized)
 
             // The receipt opens with its link, counts what went and names nobody.
             let receipt = try await Browser(client).get(receiptLink)
@@ -255,6 +256,78 @@ struct DeletionRequestsTests {
             let json = try JSONValue.decode(Data(try await Browser(client).get(receiptLink).text.utf8))
             #expect(json["companies_deleted"]?.number == 1 && json["company_keys_destroyed"]?.number == 1)
             #expect(json["accounts_deleted"]?.number == 4)
+        }
+    }
+
+    @Test func aCompanyDeletionCutShortStillDeletesItsMembersAccounts() async throws {
+        struct Crash: Error {}
+        try await withPrivacyWorld(configure: { $0.deletionJobInterval = .seconds(3600) }) { oauth, _, world, data, client in
+            let owner = Browser(client)
+            try await world.signIn(owner, as: .owner)
+            let (id, _) = try await Self.file(owner, scope: "company")
+            try await Self.approve(id, world: world, client: client)
+            var config = AppConfig(resourcesDirectory: TestDatabase.repositoryRoot, masterKeys: TestDatabase.masterKeys)
+            config.providers = oauth.providerSettings
+            try await TestDatabase.withDatabase(on: data.settings) { database, _ in
+                let outbound = OutboundHTTP(config: config)
+                let services = try await makeConsoleServices(
+                    config: config, database: database, outbound: outbound, logger: TestDatabase.logger)
+                // The node dies just after the company row is gone (and with it the request's link to it).
+                let dying = DeletionJob(database: database, integrations: services.integrations, lease: .milliseconds(500)) { step in
+                    if step.hasPrefix("company:") { throw Crash() }
+                }
+                await #expect(throws: Crash.self) { try await dying.runNext() }
+                #expect(try await data.count("companies", where: "id = '\(world.companyA)'") == 0)
+                #expect(try await data.count("users", where: "id = '\(world.member)'") == 1)
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(try await DeletionJob(database: database, integrations: services.integrations).runNext())
+                try await outbound.shutdown()
+            }
+            #expect(try await data.deletionOutcome(id) == "completed")
+            #expect(
+                try await data.count("users", where: "id IN ('\(world.owner)', '\(world.admin)', '\(world.member)', '\(world.target)')")
+                    == 0)
+            let receipt = try #require(
+                try await data.rows("SELECT receipt::text FROM deletion_requests WHERE id = \(id)").first?.decode(String.self))
+            let json = try JSONValue.decode(Data(receipt.utf8))
+            #expect(json["companies_deleted"]?.number == 1 && json["accounts_deleted"]?.number == 4)
+        }
+    }
+
+    @Test func aPersonWhoLeftACompanyIsFoundThereToo() async throws {
+        try await withPrivacyWorld { _, _, world, data, client in
+            let email = world.email(world.target)
+            // Traces of Tess in company A: usage (no foreign key to memberships) and an audit entry naming her.
+            try await data.rows(
+                """
+                INSERT INTO usage_events (company_id, id, occurred_at, user_id, provider, model, prompt_tokens, completion_tokens,
+                    cost_micros, latency_ms, status)
+                VALUES (\(world.companyA), \(UUID()), now(), \(world.target), 'openai', 'gpt-4o', 10, 5, 1, 100, 200)
+                """)
+            try await data.rows(
+                """
+                INSERT INTO usage_daily (company_id, day, user_id, model, provider, requests, failed_requests, prompt_tokens,
+                    completion_tokens, cost_micros)
+                VALUES (\(world.companyA), current_date, \(world.target), 'gpt-4o', 'openai', 1, 0, 10, 5, 1)
+                """)
+            let admin = Browser(client)
+            try await world.signIn(admin, as: .admin)
+            #expect(try await admin.post(SitePaths.memberRemoval(world.target), tokenFrom: "/company/members").status == .seeOther)
+            #expect(try await data.count("audit_events", where: "detail = '\(email)'") == 1)
+
+            let target = Browser(client)
+            let signedIn = try await target.post("/login", ["email": email, "password": World.password])
+            #expect(signedIn.status == .seeOther)
+            let export = try await target.get("/account/export").text
+            #expect(export.contains(#""prompt_tokens" : 10"#), "usage in a company she left is hers to see")
+            let (id, _) = try await Self.file(target, scope: "account")
+            try await Self.approve(id, world: world, client: client)
+            #expect(try await data.deletionOutcome(id) == "completed")
+            for needle in [world.target.uuidString, email] {
+                let holding = try await data.tablesHolding(needle)
+                #expect(holding.isEmpty, "\(needle) is still stored in \(holding)")
+            }
+            #expect(try await data.count("usage_events", where: "company_id = '\(world.companyA)' AND prompt_tokens = 10") == 1)
         }
     }
 

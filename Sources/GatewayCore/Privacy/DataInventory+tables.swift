@@ -4,6 +4,7 @@ extension DataInventory {
         InventoryTable(
             "thread_messages", category: .threads, scope: .tenant, describes: "the messages of your conversation threads",
             rowsOfPerson: "company_id = $3 AND thread_id IN (SELECT id FROM threads WHERE company_id = $3 AND user_id = $1)",
+            order: .keyset([("thread_id", "uuid"), ("created_at", "timestamptz"), ("id", "uuid")]),
             columns: [
                 PersonalColumn("thread_id", holds: "the thread it belongs to"),
                 PersonalColumn("role", holds: "who wrote it: you or the model"),
@@ -44,6 +45,7 @@ extension DataInventory {
                     "device_id", holds: "the device id the service revokes by", export: .omitted(because: "a revocation handle")),
                 PersonalColumn("status", holds: "whether it works"),
                 PersonalColumn("connected_at", holds: "when you connected it"),
+                PersonalColumn("access_expires_at", holds: "when the access token expires"),
                 PersonalColumn("last_used_at", holds: "when it was last used"),
             ],
             deletion: .deleteRows),
@@ -54,8 +56,10 @@ extension DataInventory {
                 PersonalColumn("user_id", holds: "you"),
                 PersonalColumn("day", holds: "the day"),
                 PersonalColumn("model", holds: "the model"),
+                PersonalColumn("provider", holds: "the model's provider"),
                 PersonalColumn("api_key_id", holds: "the API key used, if any"),
                 PersonalColumn("requests", holds: "requests"),
+                PersonalColumn("failed_requests", holds: "requests that failed"),
                 PersonalColumn("prompt_tokens", holds: "tokens sent"),
                 PersonalColumn("completion_tokens", holds: "tokens received"),
                 PersonalColumn("cost_micros", holds: "cost in millionths of a dollar"),
@@ -85,6 +89,7 @@ extension DataInventory {
                 PersonalColumn("user_id", holds: "you"),
                 PersonalColumn("occurred_at", holds: "when"),
                 PersonalColumn("model", holds: "the model"),
+                PersonalColumn("provider", holds: "the model's provider"),
                 PersonalColumn("api_key_id", holds: "the API key used, if any"),
                 PersonalColumn("thread_id", holds: "the thread it belonged to, if any"),
                 PersonalColumn("prompt_tokens", holds: "tokens sent"),
@@ -104,6 +109,7 @@ extension DataInventory {
                 PersonalColumn("name", holds: "the key's name"),
                 PersonalColumn("prefix", holds: "the key's visible prefix"),
                 PersonalColumn("created_at", holds: "when"),
+                PersonalColumn("last_used_at", holds: "when it was last used"),
                 PersonalColumn("revoked_at", holds: "when it was revoked"),
             ],
             deletion: .anonymise(
@@ -112,7 +118,7 @@ extension DataInventory {
         InventoryTable(
             "audit_events", category: .security, scope: .tenant,
             describes: "audit entries of important events you did or that concern you, with the IP address they came from",
-            rowsOfPerson: "company_id = $3 AND (actor_user_id = $1 OR EXISTS (SELECT 1 FROM unnest($2) AS e WHERE strpos(detail, e) > 0))",
+            rowsOfPerson: #"company_id = $3 AND (actor_user_id = $1 OR regexp_split_to_array(detail, '[\s:,]+') && $2)"#,
             columns: [
                 PersonalColumn("actor_user_id", holds: "you, when you did it"),
                 PersonalColumn("action", holds: "what happened"),
@@ -123,10 +129,10 @@ extension DataInventory {
             deletion: .anonymise(
                 statements: [
                     "UPDATE audit_events SET actor_user_id = NULL, ip = NULL WHERE company_id = $3 AND actor_user_id = $1",
-                    """
-                    UPDATE audit_events SET detail = '(a deleted person)'
-                    WHERE company_id = $3 AND EXISTS (SELECT 1 FROM unnest($2) AS e WHERE strpos(detail, e) > 0)
-                    """,
+                    #"""
+                    UPDATE audit_events SET detail = '(a deleted person)', ip = NULL
+                    WHERE company_id = $3 AND regexp_split_to_array(detail, '[\s:,]+') && $2
+                    """#,
                 ],
                 why: "the company's security record; kept with your identity removed")),
         InventoryTable(
@@ -138,6 +144,7 @@ extension DataInventory {
                 PersonalColumn("invited_by", holds: "you, when you sent it"),
                 PersonalColumn("token_hash", holds: "the link's hash", export: .omitted(because: "a hash of a one-time link")),
                 PersonalColumn("created_at", holds: "when"),
+                PersonalColumn("expires_at", holds: "when it expires"),
                 PersonalColumn("accepted_at", holds: "when it was accepted"),
             ],
             deletion: .deleteRows),
@@ -253,7 +260,11 @@ extension DataInventory {
                 PersonalColumn("receipt_token_hash", holds: "the receipt link's hash", export: .omitted(because: "a hash of a secret")),
             ],
             deletion: .anonymise(
-                statements: ["UPDATE deletion_requests SET reason = '', requester_id = NULL WHERE requester_id = $1"],
+                statements: [
+                    // Other requests still waiting would otherwise be left for an operator to approve for nobody.
+                    "UPDATE deletion_requests SET status = 'cancelled', decided_at = now() WHERE requester_id = $1 AND status = 'pending'",
+                    "UPDATE deletion_requests SET reason = '', requester_id = NULL WHERE requester_id = $1",
+                ],
                 why: "a record that the request was carried out, with its receipt; it no longer names you")),
         InventoryTable(
             "policy_acknowledgements", category: .privacy, scope: .platform,

@@ -60,8 +60,6 @@ public enum DeletionRule: Sendable {
     /// The rows stay (they are the company's, or its billing record); these statements, run with
     /// the same parameters as the row filter, take the person out of them.
     case anonymise(statements: [String], why: String)
-    /// Rows go with another table's rows (a foreign key), counted there.
-    case goesWith(table: String)
 }
 
 /// Whether rows belong to one company (read inside its tenant transaction) or to the platform.

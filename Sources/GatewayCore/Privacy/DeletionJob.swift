@@ -3,15 +3,19 @@ import Foundation
 import Logging
 import PostgresNIO
 
+/// Another node took the request over after this one's lease ran out.
+struct LeaseLost: Error {}
+
 /// An approved request as the job holds it.
 struct ClaimedDeletion: Sendable {
     var id: UUID
+    /// This node's claim: its steps commit only while the request is still under it.
+    var claimID: UUID
     var scope: DeletionScope
     var requesterID: UUID?
     var companyID: UUID?
     var filedAt: Date
     var decidedAt: Date?
-    var decidedBy: UUID?
 }
 
 /// Carries out approved deletion requests, per the data inventory.
@@ -48,32 +52,38 @@ public struct DeletionJob: Sendable {
         return true
     }
 
+    private var leaseSeconds: Double { lease / .seconds(1) }
+
     private func claim() async throws -> (ClaimedDeletion, DeletionProgress)? {
-        let seconds = Double(lease.components.seconds)
+        let claimID = UUID()
         let rows = try await database.query(
             """
-            UPDATE deletion_requests SET status = 'running', lease_until = now() + make_interval(secs => \(seconds))
+            UPDATE deletion_requests SET status = 'running', claim_id = \(claimID),
+                lease_until = now() + make_interval(secs => \(leaseSeconds))
             WHERE id = (
                 SELECT id FROM deletion_requests
                 WHERE status = 'approved' OR (status = 'running' AND lease_until < now())
                 ORDER BY decided_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id, scope, requester_id, filed_in_company_id, filed_at, decided_at, decided_by, progress::text
+            RETURNING id, scope, requester_id, filed_in_company_id, filed_at, decided_at, progress::text
             """)
         guard let row = rows.first else { return nil }
-        let (id, scope, requester, company, filedAt, decidedAt, decidedBy, progress) = try row.decode(
-            (UUID, String, UUID?, UUID?, Date, Date?, UUID?, String).self)
+        let (id, scope, requester, company, filedAt, decidedAt, progress) = try row.decode(
+            (UUID, String, UUID?, UUID?, Date, Date?, String).self)
+        // An unknown scope cannot come from the table's CHECK; doing the least is the safe reading.
         let claimed = ClaimedDeletion(
-            id: id, scope: DeletionScope(rawValue: scope) ?? .threads, requesterID: requester, companyID: company, filedAt: filedAt,
-            decidedAt: decidedAt, decidedBy: decidedBy)
+            id: id, claimID: claimID, scope: DeletionScope(rawValue: scope) ?? .threads, requesterID: requester, companyID: company,
+            filedAt: filedAt, decidedAt: decidedAt)
         return (claimed, try JSONDecoder().decode(DeletionProgress.self, from: Data(progress.utf8)))
     }
 
     private func carryOut(_ request: ClaimedDeletion, progress start: DeletionProgress) async throws {
         var progress = start
+        // Rules are checked before the first step only: a request half done is finished, not refused.
+        let starting = progress.steps.isEmpty
         switch request.scope {
         case .threads:
             if let person = try await person(request.requesterID) {
-                for company in try await companies(of: person.id) {
+                for company in try await companiesHolding(person) {
                     try await step("threads:\(company)", in: company, request, &progress) { connection in
                         try await apply(DataInventory.tables.filter { $0.category == .threads }, of: person, in: company, on: connection)
                     }
@@ -81,13 +91,20 @@ public struct DeletionJob: Sendable {
             }
         case .account:
             if let person = try await person(request.requesterID) {
-                if let company = try await DeletionRequestService(database: database).companiesBlockingDeletion(of: person.id).first {
+                if starting,
+                    let company = try await DeletionRequestService(database: database).companiesBlockingDeletion(of: person.id).first
+                {
                     return try await refuse(request, because: DeletionRequestService.lastOwnerMessage(company))
                 }
                 try await deleteAccount(person, request, &progress)
             }
         case .company:
-            if let company = request.companyID {
+            // The request's column is cleared with the company; the first step keeps its id.
+            if let company = progress.company ?? request.companyID {
+                if starting, try await !DeletionRequestService(database: database).isOwner(request.requesterID, of: company) {
+                    return try await refuse(
+                        request, because: "Only an owner of the company can have it deleted, and the requester no longer is.")
+                }
                 try await deleteCompany(company, request, &progress)
             }
         }
@@ -96,12 +113,13 @@ public struct DeletionJob: Sendable {
 
     /// The person's data in each company (or the company, where they are its only member), then the account.
     private func deleteAccount(_ person: Person, _ request: ClaimedDeletion, _ progress: inout DeletionProgress) async throws {
-        for company in try await companies(of: person.id) {
-            if try await memberCount(of: company) == 1 {
+        let memberships = Set(try await companies(of: person.id))
+        for company in try await companiesHolding(person) {
+            if memberships.contains(company), try await memberCount(of: company) == 1 {
                 try await deleteCompany(company, request, &progress)
                 continue
             }
-            let revocation = try await integrations.revokeAll(of: person.id, in: company)
+            let revocation = try await revokeAll(of: person.id, in: company, request)
             try await step("member:\(company)", in: company, request, &progress) { connection in
                 let counts = try await apply(DataInventory.tables.filter { $0.scope == .tenant }, of: person, in: company, on: connection)
                 try await AuditLog(database: database).record(
@@ -132,12 +150,13 @@ public struct DeletionJob: Sendable {
                 [:]
             } bookkeeping: {
                 $0.members += members
+                $0.company = $0.company ?? company
             }
         }
         var revocation = (revoked: 0, unconfirmed: 0)
         if !progress.steps.contains("company:\(company)") {
             for member in progress.members {
-                let outcome = try await integrations.revokeAll(of: member, in: company)
+                let outcome = try await revokeAll(of: member, in: company, request)
                 revocation.revoked += outcome.revoked
                 revocation.unconfirmed += outcome.unconfirmed
             }
@@ -152,6 +171,9 @@ public struct DeletionJob: Sendable {
             }
             // Usage events are partitioned and have no foreign key; everything else goes with the
             // company row, its data key included, which makes any copy of its secrets unreadable.
+            counts[Self.companyKeysCount] = try await connection.rows(
+                "SELECT count(*) FROM company_keys WHERE company_id = \(company)", logger: logger
+            ).first?.decode(Int.self)
             try await connection.rows("DELETE FROM usage_events WHERE company_id = \(company)", logger: logger)
             try await connection.rows("DELETE FROM companies WHERE id = \(company)", logger: logger)
             return counts
@@ -181,17 +203,20 @@ public struct DeletionJob: Sendable {
         bookkeeping(&next)
         next.steps.append(name)
         let before = next
-        let seconds = Double(lease.components.seconds)
+        let seconds = leaseSeconds
         let transaction: @Sendable (PostgresConnection) async throws -> [String: Int] = { connection in
             let counts = try await work(connection)
             var saved = before
             saved.add(counts)
-            try await connection.rows(
+            let held = try await connection.rows(
                 """
                 UPDATE deletion_requests SET progress = \(String(decoding: try JSONEncoder().encode(saved), as: UTF8.self))::jsonb,
                     lease_until = now() + make_interval(secs => \(seconds))
-                WHERE id = \(request.id)
+                WHERE id = \(request.id) AND claim_id = \(request.claimID) AND status = 'running'
+                RETURNING id
                 """, logger: logger)
+            // Another node took the request over: this step's work rolls back with the transaction.
+            guard !held.isEmpty else { throw LeaseLost() }
             return counts
         }
         let counts =
@@ -214,7 +239,7 @@ public struct DeletionJob: Sendable {
             UPDATE deletion_requests SET status = 'completed', completed_at = now(), lease_until = NULL, receipt = \(json)::jsonb,
                 progress = DEFAULT,
                 reason = CASE WHEN scope = 'threads' THEN reason ELSE '' END
-            WHERE id = \(request.id)
+            WHERE id = \(request.id) AND claim_id = \(request.claimID)
             """)
         logger.info(
             "Deletion request carried out",
@@ -223,7 +248,10 @@ public struct DeletionJob: Sendable {
 
     private func refuse(_ request: ClaimedDeletion, because reason: String) async throws {
         try await database.query(
-            "UPDATE deletion_requests SET status = 'rejected', rejection_reason = \(reason), lease_until = NULL WHERE id = \(request.id)")
+            """
+            UPDATE deletion_requests SET status = 'rejected', rejection_reason = \(reason), lease_until = NULL
+            WHERE id = \(request.id) AND claim_id = \(request.claimID)
+            """)
     }
 
     // MARK: - The inventory, applied
@@ -231,7 +259,8 @@ public struct DeletionJob: Sendable {
     /// Whose rows a step looks for.
     struct Person: Sendable {
         var id: UUID
-        /// The current address first, then those used before: earlier records name those.
+        /// The current address first, then those used before and one waiting for confirmation:
+        /// records name those. An address another account has now is not theirs any more.
         var emails: [String]
         var isOperator: Bool
     }
@@ -260,12 +289,13 @@ public struct DeletionJob: Sendable {
                 for statement in statements {
                     try await connection.rows(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
                 }
-            case .goesWith:
-                break
             }
         }
         return counts
     }
+
+    /// The receipt's count of destroyed company keys, kept with the per-table counts.
+    static let companyKeysCount = "company_keys"
 
     static let noCompany = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
@@ -297,13 +327,40 @@ public struct DeletionJob: Sendable {
         guard let id,
             let row = try await database.query(
                 """
-                SELECT u.email, u.is_operator, array(SELECT f.email FROM former_emails f WHERE f.user_id = u.id ORDER BY f.replaced_at)
+                SELECT u.email, u.is_operator, array(
+                    SELECT f.email FROM former_emails f
+                    WHERE f.user_id = u.id AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = f.email AND o.id <> u.id)
+                    UNION SELECT c.new_email FROM email_changes c
+                    WHERE c.user_id = u.id AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = c.new_email))
                 FROM users u WHERE u.id = \(id)
                 """
             ).first
         else { return nil }
         let (email, isOperator, former) = try row.decode((String, Bool, [String]).self)
         return Person(id: id, emails: [email] + former, isOperator: isOperator)
+    }
+
+    /// Revokes a person's grants in a company, keeping the lease alive between slow providers.
+    private func revokeAll(of userID: UUID, in company: UUID, _ request: ClaimedDeletion) async throws -> (revoked: Int, unconfirmed: Int) {
+        let outcome = try await integrations.revokeAll(of: userID, in: company)
+        let renewed = try await database.query(
+            """
+            UPDATE deletion_requests SET lease_until = now() + make_interval(secs => \(leaseSeconds))
+            WHERE id = \(request.id) AND claim_id = \(request.claimID) AND status = 'running' RETURNING id
+            """)
+        guard !renewed.isEmpty else { throw LeaseLost() }
+        return outcome
+    }
+
+    /// Every company with anything of the person's, also those they have left.
+    private func companiesHolding(_ person: Person) async throws -> [UUID] {
+        try await Self.companiesHolding(person, in: database)
+    }
+
+    static func companiesHolding(_ person: Person, in database: Database) async throws -> [UUID] {
+        try await database.query("SELECT company_id FROM companies_holding_person(\(person.id), \(person.emails))").map {
+            try $0.decode(UUID.self)
+        }
     }
 
     private func companies(of userID: UUID) async throws -> [UUID] {

@@ -20,8 +20,7 @@ public struct DeletionReceipt: Codable, Sendable, Equatable {
     public var scope: DeletionScope
     public var filedAt: Date
     public var approvedAt: Date?
-    /// The operator's account id: who decided, without naming anyone.
-    public var approvedBy: UUID?
+    public var approvedBy: String
     public var carriedOutBy: String
     public var completedAt: Date
     public var removed: [Removed]
@@ -56,16 +55,16 @@ public struct DeletionReceipt: Codable, Sendable, Equatable {
             switch table.deletion {
             case .anonymise(_, let why):
                 anonymised.append(Anonymised(category: table.category.title, what: table.describes, count: count, why: why))
-            case .deleteRows, .goesWith:
+            case .deleteRows:
                 removed.append(Removed(category: table.category.title, what: table.describes, count: count))
             }
         }
         return DeletionReceipt(
             request: request.id, scope: request.scope, filedAt: request.filedAt, approvedAt: request.decidedAt,
-            approvedBy: request.decidedBy,
+            approvedBy: "a platform operator",
             carriedOutBy: "the OAG deletion job", completedAt: completedAt, removed: removed, anonymised: anonymised,
             accountsDeleted: progress.accountsDeleted, companiesDeleted: progress.companiesDeleted,
-            companyKeysDestroyed: progress.companiesDeleted, tokensRevokedAtProviders: progress.revoked,
+            companyKeysDestroyed: progress.counts[DeletionJob.companyKeysCount] ?? 0, tokensRevokedAtProviders: progress.revoked,
             revocationsUnconfirmed: progress.unconfirmed)
     }
 
@@ -87,6 +86,8 @@ struct DeletionProgress: Codable, Sendable {
     var companiesDeleted = 0
     /// For a company deletion: its members, kept before the company goes, to find who is left without one.
     var members: [UUID] = []
+    /// The company a company-scope request deletes, kept here because the request's column is cleared with it.
+    var company: UUID?
 
     init() {}
 
@@ -99,6 +100,7 @@ struct DeletionProgress: Codable, Sendable {
         accountsDeleted = try container.decodeIfPresent(Int.self, forKey: .accountsDeleted) ?? 0
         companiesDeleted = try container.decodeIfPresent(Int.self, forKey: .companiesDeleted) ?? 0
         members = try container.decodeIfPresent([UUID].self, forKey: .members) ?? []
+        company = try container.decodeIfPresent(UUID.self, forKey: .company)
     }
 
     mutating func add(_ counts: [String: Int]) {

@@ -69,10 +69,9 @@ public struct DeletionRequestService: Sendable {
         return try await list(company: tenant.companyID)
     }
 
-    /// The operators' queue: open requests first (oldest first), then the latest decided ones.
-    public func queue(limit: Int = 200) async throws -> [DeletionRequest] {
-        let requests = try await list(limit: limit)
-        return requests.filter(\.status.isOpen).reversed() + requests.filter { !$0.status.isOpen }
+    /// The operators' queue: every open request (oldest first), then the latest decided ones.
+    public func queue(decided limit: Int = 100) async throws -> [DeletionRequest] {
+        try await list(open: true, limit: 10_000).reversed() + list(open: false, limit: limit)
     }
 
     /// Withdraws the person's own request while nobody has decided on it.
@@ -94,11 +93,16 @@ public struct DeletionRequestService: Sendable {
         {
             throw FieldErrors("decision", "The requester is the last owner of \(company), which has other members: reject it, saying so.")
         }
-        try await database.query(
+        if request.scope == .company, try await !isOwner(request.requesterID, of: request.companyID) {
+            throw FieldErrors("decision", "The requester is no longer an owner of this company: reject it, saying so.")
+        }
+        // The requester may have cancelled it a moment ago.
+        let approved = try await database.query(
             """
             UPDATE deletion_requests SET status = 'approved', decided_by = \(operatorUser.id), decided_at = now()
-            WHERE id = \(id) AND status = 'pending'
+            WHERE id = \(id) AND status = 'pending' RETURNING id
             """)
+        guard !approved.isEmpty else { throw NotFound() }
     }
 
     public func reject(_ id: UUID, reason rawReason: String, by operatorUser: User) async throws {
@@ -157,18 +161,27 @@ public struct DeletionRequestService: Sendable {
             + "or ask to delete the whole company."
     }
 
-    private func pending(_ id: UUID) async throws -> (scope: DeletionScope, requesterID: UUID?)? {
-        guard
-            let row = try await database.query(
-                "SELECT scope, requester_id FROM deletion_requests WHERE id = \(id) AND status = 'pending'"
-            ).first
-        else { return nil }
-        let (scope, requester) = try row.decode((String, UUID?).self)
-        return (DeletionScope(rawValue: scope) ?? .account, requester)
+    /// Whether the person is (still) an owner of the company.
+    func isOwner(_ userID: UUID?, of companyID: UUID?) async throws -> Bool {
+        guard let userID, let companyID else { return false }
+        return try await database.query(
+            "SELECT 1 FROM user_memberships(\(userID)) WHERE company_id = \(companyID) AND role = 'owner'"
+        ).first != nil
     }
 
-    /// Requests of one requester, or of one company, or all of them (the operators' queue).
-    private func list(requester: UUID? = nil, company: UUID? = nil, limit: Int = 100) async throws -> [DeletionRequest] {
+    private func pending(_ id: UUID) async throws -> (scope: DeletionScope, requesterID: UUID?, companyID: UUID?)? {
+        guard
+            let row = try await database.query(
+                "SELECT scope, requester_id, filed_in_company_id FROM deletion_requests WHERE id = \(id) AND status = 'pending'"
+            ).first
+        else { return nil }
+        let (scope, requester, company) = try row.decode((String, UUID?, UUID?).self)
+        // The table's CHECK admits only known scopes; `.company` makes an unknown one the most guarded.
+        return (DeletionScope(rawValue: scope) ?? .company, requester, company)
+    }
+
+    /// Requests of one requester, or of one company, or all of them (the operators' queue), open or decided.
+    private func list(requester: UUID? = nil, company: UUID? = nil, open: Bool? = nil, limit: Int = 100) async throws -> [DeletionRequest] {
         // Company names come through platform_companies(): the request may outlive the person's
         // membership, and the operators' queue crosses companies.
         let rows = try await database.query(
@@ -180,6 +193,7 @@ public struct DeletionRequestService: Sendable {
             LEFT JOIN platform_companies() c ON c.company_id = r.filed_in_company_id
             WHERE (\(requester)::uuid IS NULL OR r.requester_id = \(requester))
               AND (\(company)::uuid IS NULL OR r.filed_in_company_id = \(company))
+              AND (\(open)::boolean IS NULL OR (r.status IN ('pending', 'approved', 'running')) = \(open))
             ORDER BY r.filed_at DESC, r.id DESC
             LIMIT \(limit)
             """)
@@ -187,7 +201,7 @@ public struct DeletionRequestService: Sendable {
             let (id, scope, status, reason, filedAt, decidedAt, rejection, completedAt, name, email, company) = try row.decode(
                 (UUID, String, String, String, Date, Date?, String?, Date?, String?, String?, String?).self)
             return DeletionRequest(
-                id: id, scope: DeletionScope(rawValue: scope) ?? .account, status: DeletionStatus(rawValue: status) ?? .pending,
+                id: id, scope: DeletionScope(rawValue: scope) ?? .company, status: DeletionStatus(rawValue: status) ?? .pending,
                 reason: reason, filedAt: filedAt, decidedAt: decidedAt, rejectionReason: rejection, completedAt: completedAt,
                 requesterName: name, requesterEmail: email, companyName: company)
         }

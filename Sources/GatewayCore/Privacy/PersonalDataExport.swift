@@ -37,8 +37,8 @@ public struct PersonalDataExport: Sendable {
             }
         }
 
-        let companies = try await database.query("SELECT company_id FROM user_memberships(\(user.id))").map { try $0.decode(UUID.self) }
         guard let person = try await DeletionJob.person(user.id, in: database) else { throw NotFound() }
+        let companies = try await DeletionJob.companiesHolding(person, in: database)
         let exportedAt = ISO8601DateFormatter().string(from: Date())
         try await emit(
             "{\"format\":\(json(Self.format)),\"exported_at\":\(json(exportedAt)),\"user_id\":\(json(user.id.uuidString.lowercased())),\"categories\":[",
