@@ -89,8 +89,11 @@ public struct AccountService: Sendable {
     /// Checks the password in the same time whether or not the email is known.
     public func signIn(email rawEmail: String, password: String, ip: String?) async throws -> SignInResult {
         let email = EmailAddress(rawEmail)
-        if let wait = try await throttle.retryAfter(email: email, ip: ip) {
-            return .throttled(retryAfterSeconds: wait)
+        let attempt: LoginThrottle.Attempt
+        do {
+            attempt = try await throttle.begin(email: email, ip: ip)
+        } catch let refused as TooManyAttempts {
+            return .throttled(retryAfterSeconds: refused.retryAfterSeconds)
         }
         var credentials: (User, String?)?
         if let email { credentials = try await users.credentials(for: email) }
@@ -100,12 +103,13 @@ public struct AccountService: Sendable {
         let hasPassword = credentials?.1 != nil
         let matches = try await hasher.verify(password, against: hashToCheck)
         guard let (user, _) = credentials, matches, hasPassword, password.count <= PasswordRules.maximumLength else {
-            try await throttle.recordFailure(email: email, ip: ip)
+            // `begin` already counted the attempt as a failure.
             if let user = credentials?.0 {
                 try await audit.recordForAllCompanies(of: user.id, .signInFailed, actor: nil, detail: user.email.value, ip: ip)
             }
             return .invalid
         }
+        try await throttle.succeeded(attempt)
         try await throttle.clear(email: user.email)
         try await audit.recordForAllCompanies(of: user.id, .signedIn, actor: user.id, ip: ip)
         return .signedIn(user)
