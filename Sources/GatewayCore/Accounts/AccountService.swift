@@ -116,12 +116,16 @@ public struct AccountService: Sendable {
     }
 
     /// Changes the password after checking the current one; the caller ends the user's other sessions.
+    /// A wrong current password counts like a failed sign-in (account and address), so a stolen
+    /// session cannot guess the password faster than the sign-in page allows.
     public func changePassword(of user: User, current: String, new: String, ip: String?) async throws {
         var errors = FieldErrors()
+        let attempt = try await throttle.begin(email: user.email, ip: ip)
         // An account made by signing in with a provider sets its first password without one.
         if let hash = try await users.passwordHash(of: user.id), !(try await hasher.verify(current, against: hash)) {
             throw FieldErrors("current_password", "This is not your current password.")
         }
+        try await throttle.succeeded(attempt)
         if let problem = PasswordRules.problem(with: new) { errors.add("new_password", problem) }
         if new == current { errors.add("new_password", "Choose a password different from the current one.") }
         try errors.throwIfAny()
