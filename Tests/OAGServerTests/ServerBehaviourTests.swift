@@ -33,6 +33,20 @@ struct ServerBehaviourTests {
         }
     }
 
+    @Test func headIsAnsweredLikeGetWithoutTheBody() async throws {
+        try await withApp { client in
+            let get = try await client.execute(uri: "/privacy", method: .get)
+            let head = try await client.execute(uri: "/privacy", method: .head)
+            #expect(head.status == .ok)
+            #expect(head.body.readableBytes == 0)
+            #expect(head.headers[.contentType] == get.headers[.contentType])
+            expectSecurityHeaders(head)
+            #expect(try await client.execute(uri: "/dashboard", method: .head).status == .seeOther, "pages behind sign-in redirect")
+            #expect(try await client.execute(uri: "/no/such/page", method: .head).status == .notFound)
+            #expect(try await client.execute(uri: "/css/app.css", method: .head).status == .ok)
+        }
+    }
+
     @Test func anUnknownPageIsA404PageInTheLayout() async throws {
         try await withApp { client in
             let response = try await client.execute(uri: "/no/such/page", method: .get)
