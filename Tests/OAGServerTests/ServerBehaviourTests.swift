@@ -19,7 +19,7 @@ struct ServerBehaviourTests {
 
     @Test func pagesErrorsAndFilesAllCarryTheSecurityHeaders() async throws {
         try await withApp { client in
-            for path in ["/privacy", "/no-such-page", "/css/app.css", "/healthz"] {
+            for path in ["/privacy", "/no-such-page", "/css/app.css", "/healthz", "/v1/models", "/v1/engines"] {
                 expectSecurityHeaders(try await client.execute(uri: path, method: .get))
             }
         }
