@@ -4,15 +4,16 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 RUN_PACKAGES := libcmark-dev postgresql
-TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver
+TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver tidy
 VENV := .build-venv
 OAG := .build/debug/oag
 
-.PHONY: help run build test test-swift test-e2e lint format bench system-packages test-packages clean
+.PHONY: help run build test test-swift test-e2e test-security lint format bench system-packages test-packages clean
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:8080 on the embedded database"
 	@echo "make test   install what tests need and run every test"
+	@echo "make test-security   page, header, cookie and log checks against the real binary"
 	@echo "make lint   check formatting (swift format)"
 	@echo "make bench  run the benchmarks under Benchmarks/"
 
@@ -39,6 +40,12 @@ test-swift:
 # Browser journeys and command-line checks against the real `oag` binary.
 test-e2e: $(VENV)/.installed
 	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q Tests/e2e
+
+# Included in test-e2e: every page valid HTML (tidy) with the security headers, cookie flags,
+# the unknown-API-key limit; every e2e server's log is searched for the secrets its test made.
+test-security: test-packages $(VENV)/.installed
+	$(SWIFT) build --product oag
+	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q Tests/e2e/test_security.py
 
 $(VENV)/.installed: Tests/e2e/requirements.txt
 	python3 -m venv $(VENV) || { Scripts/ensure-debian-packages.sh python3-venv && python3 -m venv $(VENV); }

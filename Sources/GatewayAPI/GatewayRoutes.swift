@@ -19,10 +19,10 @@ public struct GatewayRoutes: Sendable {
         self.threads = threads
     }
 
-    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: RemoteAddressRequestContext>(to router: Router<Context>) {
         let v1 = router.group("v1").add(middleware: OpenAIErrorMiddleware())
         v1.post("chat/completions") { request, context in try await chatCompletions(request, context: context) }
-        v1.get("models") { request, _ in try await models(request) }
+        v1.get("models") { request, context in try await models(request, context: context) }
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             v1.on("**", method: method) { request, _ -> Response in
                 throw OpenAIError.unknownEndpoint(request.method, request.uri.path)
@@ -30,8 +30,8 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    func chatCompletions(_ request: Request, context: some RequestContext) async throws -> Response {
-        let key = try await authenticate(request)
+    func chatCompletions(_ request: Request, context: some RemoteAddressRequestContext) async throws -> Response {
+        let key = try await authenticate(request, context: context)
         var threadID: UUID?
         if let header = request.headers[Self.threadHeader] {
             guard let id = UUID(uuidString: header), try await threads.isWritable(id, by: key.key) else {
@@ -63,8 +63,8 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    func models(_ request: Request) async throws -> Response {
-        let key = try await authenticate(request)
+    func models(_ request: Request, context: some RemoteAddressRequestContext) async throws -> Response {
+        let key = try await authenticate(request, context: context)
         let models = try await gateway.models(for: GatewayCaller(key: key))
         let list: JSONValue = .object([
             "object": .string("list"),
@@ -79,13 +79,14 @@ public struct GatewayRoutes: Sendable {
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: list.encoded())))
     }
 
-    private func authenticate(_ request: Request) async throws -> AuthenticatedKey {
+    private func authenticate(_ request: Request, context: some RemoteAddressRequestContext) async throws -> AuthenticatedKey {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw OpenAIError(
                 status: .unauthorized,
                 message: "You didn't provide an API key. Send it in the Authorization header as 'Bearer oag_…'.",
                 type: "invalid_request_error", code: "missing_api_key")
         }
-        return try await keys.authenticate(bearer: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        return try await keys.authenticate(
+            bearer: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), from: context.remoteAddress?.ipAddress)
     }
 }

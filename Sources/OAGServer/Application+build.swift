@@ -97,7 +97,8 @@ public func makeConsoleServices(
 
 /// Every route of the app behind the shared middleware; tests read its route list.
 public func buildRouter(config: AppConfig, services: ConsoleServices, database: Database, logger: Logger) -> Router<ConsoleRequestContext> {
-    let router = Router(context: ConsoleRequestContext.self)
+    // HEAD is answered by each GET route, without the body (Hummingbird adds those endpoints).
+    let router = Router(context: ConsoleRequestContext.self, options: .autoGenerateHeadEndpoints)
     let identities = IdentityResolver(
         sessions: services.sessions, users: services.accounts.users, memberships: services.memberships, policies: services.policies)
     router.addMiddleware {

@@ -1,13 +1,15 @@
 import GatewayCore
 import Hummingbird
+import NIOCore
 
 /// Per-request state of the console, filled in once by the middleware.
-public struct ConsoleRequestContext: RequestContext {
+public struct ConsoleRequestContext: RemoteAddressRequestContext {
     /// Forms and JSON bodies are small; anything larger is refused before it is read.
     public static let maxBodySize = 1024 * 1024
 
     public var coreContext: CoreRequestContextStorage
-    public let clientIP: String?
+    public let remoteAddress: SocketAddress?
+    public var clientIP: String? { remoteAddress?.ipAddress }
     /// Who is signed in, and their active company; set by `SessionMiddleware`.
     public var identity: Identity?
     /// The token every form of this page must carry: the session's, or an anonymous visitor's.
@@ -19,7 +21,7 @@ public struct ConsoleRequestContext: RequestContext {
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
-        self.clientIP = source.channel.remoteAddress?.ipAddress
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     public var maxUploadSize: Int { Self.maxBodySize }

@@ -65,6 +65,47 @@ struct SessionAndThrottleTests {
         }
     }
 
+    @Test func aBurstOfParallelWrongPasswordsChecksNoMoreThanTheLimit() async throws {
+        try await withDatabase { database, _ in
+            let throttle = LoginThrottle(database: database, limits: .init(perAccount: 5, perAddress: 20))
+            let accounts = AccountService(database: database, throttle: throttle, hasher: PasswordHasher(cost: 4))
+            let form = SignUpForm(email: "burst@t.test", password: "a long enough password", name: "T", companyName: "C")
+            _ = try await accounts.signUp(form, ip: "203.0.113.7")
+            let results = try await withThrowingTaskGroup(of: SignInResult.self) { group in
+                for _ in 0..<30 {
+                    group.addTask { try await accounts.signIn(email: "burst@t.test", password: "not the password", ip: "203.0.113.7") }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let checked = results.filter { if case .invalid = $0 { true } else { false } }
+            #expect(checked.count == 5, "only as many passwords are tried as the limit allows")
+            #expect(results.count - checked.count == 25, "the rest are refused unchecked")
+            #expect(try await database.query("SELECT 1 FROM login_failures").count == 10, "five per account and five per address")
+            let right = try await accounts.signIn(email: "burst@t.test", password: "a long enough password", ip: "203.0.113.8")
+            guard case .throttled = right else {
+                Issue.record("the account stays locked for the window: \(right)")
+                return
+            }
+        }
+    }
+
+    @Test func aSuccessfulAttemptDoesNotCountAsAFailure() async throws {
+        try await withDatabase { database, _ in
+            let throttle = LoginThrottle(database: database, limits: .init(perAccount: 2, perAddress: 2))
+            let accounts = AccountService(database: database, throttle: throttle, hasher: PasswordHasher(cost: 4))
+            let form = SignUpForm(email: "fine@t.test", password: "a long enough password", name: "T", companyName: "C")
+            _ = try await accounts.signUp(form, ip: "203.0.113.9")
+            for _ in 0..<3 {
+                let result = try await accounts.signIn(email: "fine@t.test", password: "a long enough password", ip: "203.0.113.9")
+                guard case .signedIn = result else {
+                    Issue.record("a right password is never throttled by earlier right ones: \(result)")
+                    return
+                }
+            }
+            #expect(try await database.query("SELECT 1 FROM login_failures").count == 0)
+        }
+    }
+
     @Test func failuresOutsideTheWindowNoLongerCount() async throws {
         try await withDatabase { database, _ in
             let throttle = LoginThrottle(database: database)

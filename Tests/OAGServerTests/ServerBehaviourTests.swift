@@ -19,7 +19,7 @@ struct ServerBehaviourTests {
 
     @Test func pagesErrorsAndFilesAllCarryTheSecurityHeaders() async throws {
         try await withApp { client in
-            for path in ["/privacy", "/no-such-page", "/css/app.css", "/healthz"] {
+            for path in ["/privacy", "/no-such-page", "/css/app.css", "/healthz", "/v1/models", "/v1/engines"] {
                 expectSecurityHeaders(try await client.execute(uri: path, method: .get))
             }
         }
@@ -30,6 +30,20 @@ struct ServerBehaviourTests {
             let response = try await client.execute(uri: "/privacy", method: .get)
             expectSecurityHeaders(response, hsts: true)
             #expect(response.headers[.strictTransportSecurity]?.contains("max-age=") == true)
+        }
+    }
+
+    @Test func headIsAnsweredLikeGetWithoutTheBody() async throws {
+        try await withApp { client in
+            let get = try await client.execute(uri: "/privacy", method: .get)
+            let head = try await client.execute(uri: "/privacy", method: .head)
+            #expect(head.status == .ok)
+            #expect(head.body.readableBytes == 0)
+            #expect(head.headers[.contentType] == get.headers[.contentType])
+            expectSecurityHeaders(head)
+            #expect(try await client.execute(uri: "/dashboard", method: .head).status == .seeOther, "pages behind sign-in redirect")
+            #expect(try await client.execute(uri: "/no/such/page", method: .head).status == .notFound)
+            #expect(try await client.execute(uri: "/css/app.css", method: .head).status == .ok)
         }
     }
 

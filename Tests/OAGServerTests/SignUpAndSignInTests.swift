@@ -185,6 +185,26 @@ struct SignUpAndSignInTests {
         }
     }
 
+    @Test func wrongCurrentPasswordsCountLikeFailedSignIns() async throws {
+        try await withWorld { world, data, client in
+            let laptop = Browser(client)
+            try await world.signIn(laptop, as: .member)
+            for _ in 0..<5 {
+                let wrong = try await laptop.post(
+                    "/account/password", ["current_password": "not my password", "new_password": "a brand new passphrase"])
+                #expect(wrong.status == .unprocessableContent)
+            }
+            let blocked = try await laptop.post(
+                "/account/password", ["current_password": World.password, "new_password": "a brand new passphrase"])
+            #expect(blocked.status == .tooManyRequests)
+            #expect(Int(blocked.headers[.retryAfter] ?? "") ?? 0 > 0)
+            #expect(blocked.text.contains("Too many failed attempts."))
+            #expect(try await data.count("audit_events", where: "action = 'password_changed'") == 0)
+            let signIn = try await Browser(client).post("/login", ["email": world.email(world.member), "password": World.password])
+            #expect(signIn.status == .tooManyRequests, "the sign-in page counts them too")
+        }
+    }
+
     @Test func nextAfterSignInStaysOnThisSite() {
         #expect(SitePaths.safeNext("/company/members") == "/company/members")
         for hostile in [

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import secret_registry
 from fake_google import FakeGoogle
 from fake_llm import FakeLLM
 from selenium import webdriver
@@ -107,12 +108,15 @@ def workdir():
         yield path
 
 
-def serve(workdir, **environment):
-    server = Server(workdir / "data", free_port(), environment).start()
+def serve(workdir, port: int | None = None, **environment):
+    """Serves for one test; afterwards the database is gone and the log holds no secret the tests made."""
+    server = Server(workdir / "data", port or free_port(), environment).start()
     yield server
     if server.process and server.process.poll() is None:
         assert server.stop() == 0
     assert postgres_pids(server.data_dir) == [], "no postgres may outlive oag"
+    leaked = secret_registry.leaked_into(server.log())
+    assert not leaked, f"the server's log holds secrets: {[secret[:8] + '…' for secret in leaked]}"
 
 
 @pytest.fixture
@@ -169,6 +173,7 @@ def open_browser():
 
     yield open_one
     for driver in drivers:
+        secret_registry.remember(*(cookie["value"] for cookie in driver.get_cookies()))
         driver.quit()
 
 

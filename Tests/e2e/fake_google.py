@@ -11,8 +11,11 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import secret_registry
+
 CLIENT_ID = "e2e-google-client"
 CLIENT_SECRET = "e2e-google-secret"
+secret_registry.remember(CLIENT_SECRET)
 
 
 class FakeGoogle:
@@ -97,6 +100,7 @@ class FakeGoogle:
                     return self.answer(400, "<p>Error 400: invalid_request</p>", "text/html")
                 scopes = query.get("scope", "").split()
                 code = secrets.token_urlsafe(24)
+                secret_registry.remember(code, query["state"])
                 with fake.lock:
                     fake.requested_scopes.append(scopes)
                     fake.codes[code] = (query["redirect_uri"], query["code_challenge"], scopes)
@@ -138,6 +142,7 @@ class FakeGoogle:
                 if redirect_uri is None or redirect_uri != form.get("redirect_uri") or computed != challenge:
                     return self.answer(400, {"error": "invalid_grant", "error_description": "Bad Request"})
                 access, refresh = "ya29.e2e-" + secrets.token_urlsafe(16), "1//e2e-" + secrets.token_urlsafe(16)
+                secret_registry.remember(access, refresh, verifier)
                 with fake.lock:
                     first_consent = not fake.refresh_tokens
                     fake.granted.update(scopes)

@@ -14,7 +14,10 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import secret_registry
+
 API_KEY = "sk-e2e-upstream"
+secret_registry.remember(API_KEY)
 DEFAULT_REPLY = "The gateway works."
 ANTHROPIC_VERSIONS = {"2023-06-01", "2023-01-01"}
 # Where each provider serves completions, below its prefix.
@@ -36,6 +39,15 @@ def text_of(content) -> str:
     if isinstance(content, list):
         return " ".join(part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
     return ""
+
+
+def prompt_texts(body) -> list[str]:
+    """What a request asked, message by message (and Anthropic's `system`): content that logs must never hold."""
+    if not isinstance(body, dict):
+        return []
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    texts = [text_of(message.get("content")) for message in messages if isinstance(message, dict)]
+    return texts + [text_of(body.get("system"))]
 
 
 def prompt_tokens(messages: list[dict], system: str | None = None) -> int:
@@ -172,6 +184,7 @@ class FakeLLM:
                 with fake.lock:
                     fake.received.append(Received(provider, path, headers, body))
                     reply, chunk_size = fake.reply, fake.chunk_size
+                secret_registry.remember(reply, *prompt_texts(body))
                 try:
                     if self.command != "POST" or path != ENDPOINTS[provider]:
                         endpoint = path.removeprefix("/" + provider)

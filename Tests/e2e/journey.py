@@ -3,6 +3,8 @@ label, field name, button text, id and visible text, not by CSS classes."""
 
 from dataclasses import dataclass
 
+import secret_registry
+
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -17,6 +19,9 @@ class Person:
     email: str
     password: str
     company: str = ""
+
+    def __post_init__(self):
+        secret_registry.remember(self.password)
 
 
 ANN = Person("Ann Owner", "ann@example.com", "correct horse battery 42", "Acme Rockets")

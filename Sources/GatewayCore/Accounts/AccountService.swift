@@ -89,8 +89,11 @@ public struct AccountService: Sendable {
     /// Checks the password in the same time whether or not the email is known.
     public func signIn(email rawEmail: String, password: String, ip: String?) async throws -> SignInResult {
         let email = EmailAddress(rawEmail)
-        if let wait = try await throttle.retryAfter(email: email, ip: ip) {
-            return .throttled(retryAfterSeconds: wait)
+        let attempt: LoginThrottle.Attempt
+        do {
+            attempt = try await throttle.begin(email: email, ip: ip)
+        } catch let refused as TooManyAttempts {
+            return .throttled(retryAfterSeconds: refused.retryAfterSeconds)
         }
         var credentials: (User, String?)?
         if let email { credentials = try await users.credentials(for: email) }
@@ -100,24 +103,29 @@ public struct AccountService: Sendable {
         let hasPassword = credentials?.1 != nil
         let matches = try await hasher.verify(password, against: hashToCheck)
         guard let (user, _) = credentials, matches, hasPassword, password.count <= PasswordRules.maximumLength else {
-            try await throttle.recordFailure(email: email, ip: ip)
+            // `begin` already counted the attempt as a failure.
             if let user = credentials?.0 {
                 try await audit.recordForAllCompanies(of: user.id, .signInFailed, actor: nil, detail: user.email.value, ip: ip)
             }
             return .invalid
         }
+        try await throttle.succeeded(attempt)
         try await throttle.clear(email: user.email)
         try await audit.recordForAllCompanies(of: user.id, .signedIn, actor: user.id, ip: ip)
         return .signedIn(user)
     }
 
     /// Changes the password after checking the current one; the caller ends the user's other sessions.
+    /// A wrong current password counts like a failed sign-in (account and address), so a stolen
+    /// session cannot guess the password faster than the sign-in page allows.
     public func changePassword(of user: User, current: String, new: String, ip: String?) async throws {
         var errors = FieldErrors()
+        let attempt = try await throttle.begin(email: user.email, ip: ip)
         // An account made by signing in with a provider sets its first password without one.
         if let hash = try await users.passwordHash(of: user.id), !(try await hasher.verify(current, against: hash)) {
             throw FieldErrors("current_password", "This is not your current password.")
         }
+        try await throttle.succeeded(attempt)
         if let problem = PasswordRules.problem(with: new) { errors.add("new_password", problem) }
         if new == current { errors.add("new_password", "Choose a password different from the current one.") }
         try errors.throwIfAny()

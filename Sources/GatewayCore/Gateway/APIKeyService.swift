@@ -14,13 +14,15 @@ public final class APIKeyService: Sendable {
 
     let database: Database
     let audit: AuditLog
+    let failedLookups: FailedKeyLimiter
     private let cache = Mutex<[Data: (entry: AuthenticatedKey?, loadedAt: Date)]>([:])
     /// Usage of each key since its cache entry was loaded, added to the month's totals.
     private let charges = Mutex<[UUID: (tokens: Int64, costMicros: Int64)]>([:])
 
-    public init(database: Database) {
+    public init(database: Database, failedLookups: FailedKeyLimiter = FailedKeyLimiter()) {
         self.database = database
         self.audit = AuditLog(database: database)
+        self.failedLookups = failedLookups
     }
 
     private var logger: Logger { database.logger }
@@ -98,8 +100,20 @@ public final class APIKeyService: Sendable {
 
     // MARK: - Gateway
 
-    /// The key a request's bearer secret names, or `invalidKey`.
-    public func authenticate(bearer secret: String) async throws -> AuthenticatedKey {
+    /// The key a request's bearer secret names, or `invalidKey`; an address that sent too many
+    /// unknown keys lately is refused (429) before the secret is looked up.
+    public func authenticate(bearer secret: String, from address: String?) async throws -> AuthenticatedKey {
+        guard let address else { return try await lookUp(bearer: secret) }
+        if let wait = failedLookups.retryAfter(address) { throw GatewayError.tooManyInvalidKeys(retryAfter: wait) }
+        do {
+            return try await lookUp(bearer: secret)
+        } catch let error as GatewayError where error == .invalidKey {
+            failedLookups.recordFailure(address)
+            throw error
+        }
+    }
+
+    private func lookUp(bearer secret: String) async throws -> AuthenticatedKey {
         guard secret.hasPrefix(Self.secretPrefix), SecretToken(String(secret.dropFirst(Self.secretPrefix.count))).isWellFormed else {
             throw GatewayError.invalidKey
         }

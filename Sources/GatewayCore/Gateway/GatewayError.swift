@@ -44,6 +44,12 @@ public struct GatewayError: Error, Sendable, Equatable {
             message: "This API key has used its monthly \(what) budget.", retryAfter: retryAfter)
     }
 
+    static func tooManyInvalidKeys(retryAfter: Int) -> GatewayError {
+        GatewayError(
+            status: 429, type: "rate_limit_error", code: "rate_limit_exceeded",
+            message: "Too many requests with an incorrect API key from this address; try again later.", retryAfter: retryAfter)
+    }
+
     static func rateLimited(retryAfter: Int) -> GatewayError {
         GatewayError(
             status: 429, type: "rate_limit_error", code: "rate_limit_exceeded",

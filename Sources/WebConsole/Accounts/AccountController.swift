@@ -62,6 +62,12 @@ struct AccountController {
             return response
         } catch let errors as FieldErrors {
             return try await page(context, errors: errors, status: .unprocessableContent)
+        } catch let throttled as TooManyAttempts {
+            var response = try await page(
+                context, errors: FieldErrors("current_password", AuthController.waitMessage(throttled.retryAfterSeconds)),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(throttled.retryAfterSeconds)
+            return response
         }
     }
 

@@ -49,6 +49,8 @@ public struct PageChrome: Sendable {
     /// Flashes or a policy notice: the band above the page is drawn.
     var hasMessages: Bool
     var isSignedOut: Bool
+    /// Error pages (drawn without the request's context) have no links: the layout then draws no empty list.
+    var hasNavigation: Bool
 
     static func make(assetVersion: String, context: ConsoleRequestContext?, path: String) -> PageChrome {
         let identity = context?.identity
@@ -105,7 +107,8 @@ public struct PageChrome: Sendable {
             },
             policyNotice: notice,
             hasMessages: !flashes.isEmpty || notice != nil,
-            isSignedOut: context != nil && identity == nil
+            isSignedOut: context != nil && identity == nil,
+            hasNavigation: !links.isEmpty || (context != nil && identity == nil)
         )
     }
 }
