@@ -106,7 +106,7 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
         SecurityHeadersMiddleware(
             strictTransportSecurity: config.usesHTTPS, formTargets: services.integrations.catalog.authorizeOrigins)
         ErrorPageMiddleware(renderer: services.renderer, apiPrefix: GatewayRoutes.pathPrefix)
-        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize)
+        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize, apiPrefix: GatewayRoutes.pathPrefix)
         FileMiddleware(
             config.resourcesDirectory + "/Public",
             cacheControl: .init([(.init(type: .any), [.public, .maxAge(86400)])]),
