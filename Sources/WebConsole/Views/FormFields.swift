@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 
 /// A posted `application/x-www-form-urlencoded` body, strictly read: each field at most once
-/// (except the few lists, like checkboxes, named in `listFields`), valid UTF-8 only, no NUL
-/// characters (PostgreSQL text cannot hold them). Anything else is a 400 before a handler sees it.
+/// (except the few lists, like checkboxes, named in `listFields`), valid UTF-8 only. Anything
+/// else is a 400 before a handler sees it.
 public struct FormFields: Sendable {
     static let listFields: Set<String> = ["scopes", "allowed_models"]
 
@@ -28,9 +28,6 @@ public struct FormFields: Sendable {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
                 throw HTTPError(.badRequest, message: "The form could not be read: it is not valid URL-encoded UTF-8.")
-            }
-            guard !name.unicodeScalars.contains("\0"), !value.unicodeScalars.contains("\0") else {
-                throw HTTPError(.badRequest, message: "The form could not be read: it contains a NUL character.")
             }
             if listFields.contains(name) {
                 form.lists[name, default: []].append(value)
