@@ -1,5 +1,6 @@
 import GatewayCore
 import Hummingbird
+import NIOCore
 
 /// Makes every failure under `/v1` an `OpenAIError`, so SDKs always get a body they can parse.
 struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -10,6 +11,10 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as GatewayError {
             throw OpenAIError(error)
+        } catch is NIOTooManyBytesError {
+            throw OpenAIError(
+                status: .contentTooLarge, message: "The request body is larger than \(context.maxUploadSize / 1024) KiB.",
+                type: "invalid_request_error", code: "request_too_large")
         } catch is DatabaseUnavailable {
             throw OpenAIError(
                 status: .serviceUnavailable, message: "The gateway cannot reach its database; try again shortly.", type: "api_error")

@@ -27,8 +27,11 @@ public func buildApplication(
     }
     let router = buildRouter(config: config, services: services, database: database, logger: logger)
 
+    let readTimeout = TimeAmount.nanoseconds(Int64(config.readTimeout.components.seconds) * 1_000_000_000)
     var app = Application(
         router: router,
+        // A connection gets `readTimeout` to send each request, head and body, and as long between requests.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ReadDeadline(limit: readTimeout)], idleTimeout: readTimeout)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         services: [
             client,
@@ -107,7 +110,7 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
         SecurityHeadersMiddleware(
             strictTransportSecurity: config.usesHTTPS, formTargets: services.integrations.catalog.authorizeOrigins)
         ErrorPageMiddleware(renderer: services.renderer, apiPrefix: GatewayRoutes.pathPrefix)
-        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize)
+        BodyLimitMiddleware(limit: ConsoleRequestContext.maxBodySize, apiPrefix: GatewayRoutes.pathPrefix)
         FileMiddleware(
             config.resourcesDirectory + "/Public",
             cacheControl: .init([(.init(type: .any), [.public, .maxAge(86400)])]),

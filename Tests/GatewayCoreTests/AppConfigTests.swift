@@ -19,6 +19,7 @@ struct AppConfigTests {
         #expect(config.dataDirectory == "./.oag")
         #expect(config.databaseURL == nil)
         #expect(config.secureCookies == false)
+        #expect(config.readTimeout == .seconds(30))
     }
 
     @Test func theBaseURLFollowsThePortAndHTTPSTurnsOnSecureCookies() throws {
@@ -67,7 +68,7 @@ struct AppConfigTests {
         ("OAG_DATABASE_URL", "mysql://x@y/z"), ("OAG_DATABASE_URL", "postgres://db.internal/oag"),
         ("OAG_DATABASE_URL", "postgres://u@h/"), ("OAG_DATABASE_URL", "postgres://u@h/d?sslmode=maybe"),
         ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"), ("OAG_DATABASE_OWNER_URL", "nope"),
-        ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"),
+        ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"), ("OAG_READ_TIMEOUT_SECONDS", "0"),
         ("OAG_RESOURCES_DIR", "/nonexistent"), ("OAG_GITLAB_TOKEN_URL", "gitlab.internal/oauth/token"),
     ])
     func aBadValueIsNamedInTheError(variable: String, value: String) {

@@ -51,7 +51,7 @@ final class Browser: Sendable {
         return String(html[range].dropFirst(#"name="_csrf" value=""#.count).dropLast())
     }
 
-    private func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
+    func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         var headers = headers
         let cookieHeader = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         if !cookieHeader.isEmpty, headers[.cookie] == nil { headers[.cookie] = cookieHeader }

@@ -252,6 +252,41 @@ struct PolicyPublishingTests {
         }
     }
 
+    /// Tricks `hostile` does not try: schemes hidden behind entities, case or whitespace, links by
+    /// reference and autolink, a heading meant to break out of the table of contents, and nesting
+    /// deep enough to hurt a recursive renderer.
+    static let obfuscated =
+        """
+        # Heading "><script>alert(6)</script>
+
+        [entity](&#106;avascript:alert(7)) [case](JaVaScRiPt:alert(8)) [vb](vbscript:msgbox(9)) [tab](java\tscript:alert(10))
+
+        [by reference][evil] and <javascript:alert(11)>
+
+        [evil]: javascript:alert(12)
+
+        """ + String(repeating: "> ", count: 2000) + "deep\n\n" + String(repeating: "*[", count: 5000) + "\n"
+
+    @Test func obfuscatedAndDeeplyNestedMarkdownRendersSafelyOnEveryPolicyPage() async throws {
+        try await withWorld { world, data, client in
+            let operatorBrowser = try await signedIn(.platformOperator, world, client)
+            #expect(
+                try await publish(operatorBrowser, markdown: Self.obfuscated, summary: "Tricks", significant: false).status == .seeOther)
+            for page in ["/privacy", "/privacy/versions/2", "/privacy/diff?from=1&to=2"] {
+                let response = try await client.execute(uri: page, method: .get)
+                #expect(response.status == .ok, "\(page)")
+                expectNoActiveContent(response.text, page)
+                for scheme in ["href=\"vbscript:", "href=\"javascript", "href=\"JaVaScRiPt", "href=\"java\tscript"] {
+                    #expect(!response.text.lowercased().contains(scheme.lowercased()), "\(scheme) on \(page)")
+                }
+            }
+            let policy = try await client.execute(uri: "/privacy", method: .get).text
+            #expect(
+                policy.contains("alert(6)"), "the heading's text is shown, its markup is not")
+            #expect(try await data.count("policy_versions") == 2)
+        }
+    }
+
     @Test func versionsAreListedWithSummariesAndCompared() async throws {
         try await withWorld { world, data, client in
             let operatorBrowser = try await signedIn(.platformOperator, world, client)

@@ -34,6 +34,9 @@ public struct AppConfig: Sendable {
     /// How often each node looks for approved deletion requests to carry out.
     public var deletionJobInterval: Duration
     public var logLevel: Logger.Level
+    /// How long a client may take to send a request, head and body (`OAG_READ_TIMEOUT_SECONDS`), and
+    /// how long a kept-alive connection may wait for its next one; slower connections are closed.
+    public var readTimeout: Duration
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
 
@@ -55,7 +58,8 @@ public struct AppConfig: Sendable {
         usageFlushInterval: Duration = .seconds(1),
         usageRetentionMonths: Int = 13,
         deletionJobInterval: Duration = .seconds(2),
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        readTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -76,6 +80,7 @@ public struct AppConfig: Sendable {
         self.usageRetentionMonths = usageRetentionMonths
         self.deletionJobInterval = deletionJobInterval
         self.logLevel = logLevel
+        self.readTimeout = readTimeout
     }
 
     /// The configured key ring, or in development one generated into the data directory.
@@ -114,7 +119,8 @@ public struct AppConfig: Sendable {
             providers: try reader.providers(),
             upstreams: try reader.upstreams(),
             usageRetentionMonths: try reader.positiveInteger("OAG_USAGE_RETENTION_MONTHS", maximum: 120) ?? 13,
-            logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
+            logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info,
+            readTimeout: .seconds(try reader.positiveInteger("OAG_READ_TIMEOUT_SECONDS", maximum: 3600) ?? 30)
         )
         // In production one role for both would silently switch off the database's tenant guard.
         if config.databaseURL != nil, config.databaseOwnerURL == nil, config.usesHTTPS {

@@ -110,6 +110,10 @@ public struct DeletionRequestService: Sendable {
         let reason = rawReason.trimmingCharacters(in: .whitespacesAndNewlines)
         if reason.isEmpty { throw FieldErrors("reason", "Say why, so that the requester knows what to do.") }
         if reason.count > Self.maximumReasonLength { throw FieldErrors("reason", "Use at most \(Self.maximumReasonLength) characters.") }
+        // As when filing: PostgreSQL text cannot hold NUL, and no control character belongs in a reason.
+        if reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" }) {
+            throw FieldErrors("reason", "Remove the control characters.")
+        }
         let rejected = try await database.query(
             """
             UPDATE deletion_requests SET status = 'rejected', rejection_reason = \(reason), decided_by = \(operatorUser.id),
