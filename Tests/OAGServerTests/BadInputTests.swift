@@ -16,8 +16,10 @@ struct BadInputTests {
 
     /// Tables a refused request may still write, by route, and why. Everything else must stay as it was.
     static let writesOnRefusal: [String: Set<String>] = [
-        // A failed sign-in is counted, per account and per address, so that password guessing is throttled.
-        "POST /login": ["login_failures"]
+        // A failed sign-in is counted, per account and per address, so that password guessing is throttled;
+        // so is a wrong current password when changing it.
+        "POST /login": ["login_failures"],
+        "POST /account/password": ["login_failures"],
     ]
 
     /// Written by the maintenance job on its own schedule, whatever requests come in.
