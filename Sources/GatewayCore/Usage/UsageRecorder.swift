@@ -49,7 +49,13 @@ public final class UsageRecorder: Sendable {
         }
         if dropped > 0 { logger.error("Usage events dropped: the buffer was full", metadata: ["dropped": "\(dropped)"]) }
         guard !events.isEmpty else { return 0 }
-        try await ensurePartitions(for: events)
+        do {
+            // The first flush of a process, or of a month, may meet the database away: keep them all.
+            try await ensurePartitions(for: events)
+        } catch {
+            putBack(events)
+            throw error
+        }
         var failed: [UsageEvent] = []
         var firstError: (any Error)?
         for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
@@ -61,10 +67,15 @@ public final class UsageRecorder: Sendable {
             }
         }
         if let firstError {
-            buffer.withLock { buffer in buffer.events.insert(contentsOf: failed.prefix(Self.maximumBuffered - buffer.events.count), at: 0) }
+            putBack(failed)
             throw firstError
         }
         return events.count
+    }
+
+    /// Returns events whose write failed to the front of the buffer, for the next flush.
+    private func putBack(_ events: [UsageEvent]) {
+        buffer.withLock { buffer in buffer.events.insert(contentsOf: events.prefix(Self.maximumBuffered - buffer.events.count), at: 0) }
     }
 
     /// Inserts events at once, grouped by company (each in its tenant transaction).
