@@ -33,6 +33,8 @@ public struct AppConfig: Sendable {
     public var usageRetentionMonths: Int
     /// How often each node looks for approved deletion requests to carry out.
     public var deletionJobInterval: Duration
+    /// How long a node holds a deletion request; if it dies, another resumes the request after this.
+    public var deletionLease: Duration
     public var logLevel: Logger.Level
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
@@ -55,6 +57,7 @@ public struct AppConfig: Sendable {
         usageFlushInterval: Duration = .seconds(1),
         usageRetentionMonths: Int = 13,
         deletionJobInterval: Duration = .seconds(2),
+        deletionLease: Duration = .seconds(300),
         logLevel: Logger.Level = .info
     ) {
         self.host = host
@@ -75,6 +78,7 @@ public struct AppConfig: Sendable {
         self.usageFlushInterval = usageFlushInterval
         self.usageRetentionMonths = usageRetentionMonths
         self.deletionJobInterval = deletionJobInterval
+        self.deletionLease = deletionLease
         self.logLevel = logLevel
     }
 
@@ -113,7 +117,9 @@ public struct AppConfig: Sendable {
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             providers: try reader.providers(),
             upstreams: try reader.upstreams(),
+            upstreamTimeout: .seconds(try reader.positiveInteger("OAG_UPSTREAM_TIMEOUT_SECONDS", maximum: 3600) ?? 120),
             usageRetentionMonths: try reader.positiveInteger("OAG_USAGE_RETENTION_MONTHS", maximum: 120) ?? 13,
+            deletionLease: .seconds(try reader.positiveInteger("OAG_DELETION_LEASE_SECONDS", maximum: 86_400) ?? 300),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info
         )
         // In production one role for both would silently switch off the database's tenant guard.
