@@ -42,7 +42,7 @@ test-e2e: $(VENV)/.installed
 	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q -m "not slow" Tests/e2e
 
 # Faults against the real binary: database restarts, SIGKILL, failing providers (Tests/e2e/test_faults_*.py).
-test-faults: test-packages $(VENV)/.installed
+test-faults: system-packages $(VENV)/.installed
 	$(SWIFT) build --product oag
 	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q -m faults Tests/e2e
 
