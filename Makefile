@@ -8,12 +8,13 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver tidy
 VENV := .build-venv
 OAG := .build/debug/oag
 
-.PHONY: help run build test test-swift test-e2e test-security lint format bench system-packages test-packages clean
+.PHONY: help run build test test-swift test-e2e test-security test-faults lint format bench system-packages test-packages clean
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:8080 on the embedded database"
 	@echo "make test   install what tests need and run every test"
 	@echo "make test-security   page, header, cookie and log checks against the real binary"
+	@echo "make test-faults  the whole fault suite (make test runs its short form)"
 	@echo "make lint   check formatting (swift format)"
 	@echo "make bench  run the benchmarks under Benchmarks/"
 
@@ -37,9 +38,14 @@ test: test-packages
 test-swift:
 	$(SWIFT) test --skip-build
 
-# Browser journeys and command-line checks against the real `oag` binary.
+# Browser journeys, command-line checks and the short form of the fault suite against the real `oag` binary.
 test-e2e: $(VENV)/.installed
-	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q Tests/e2e
+	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q -m "not slow" Tests/e2e
+
+# Faults against the real binary: database restarts, SIGKILL, failing providers (Tests/e2e/test_faults_*.py).
+test-faults: system-packages $(VENV)/.installed
+	$(SWIFT) build --product oag
+	OAG_BIN=$(abspath $(OAG)) $(VENV)/bin/python -m pytest -q -m faults Tests/e2e
 
 # Included in test-e2e: every page valid HTML (tidy) with the security headers, cookie flags,
 # the unknown-API-key limit; every e2e server's log is searched for the secrets its test made.

@@ -39,7 +39,8 @@ public func buildApplication(
             // Listed after the server's own shutdown: usage of requests still finishing is written last.
             UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
             DeletionJobService(
-                job: DeletionJob(database: database, integrations: services.integrations), interval: config.deletionJobInterval,
+                job: DeletionJob(database: database, integrations: services.integrations, lease: config.deletionLease),
+                interval: config.deletionJobInterval,
                 logger: logger),
             HTTPClientService(outbound: outbound),
         ],

@@ -20,6 +20,14 @@ struct AppConfigTests {
         #expect(config.databaseURL == nil)
         #expect(config.secureCookies == false)
         #expect(config.readTimeout == .seconds(30))
+        #expect(config.upstreamTimeout == .seconds(120))
+        #expect(config.deletionLease == .seconds(300))
+    }
+
+    @Test func faultTimingsAreReadInSeconds() throws {
+        let config = try config(["OAG_UPSTREAM_TIMEOUT_SECONDS": "2", "OAG_DELETION_LEASE_SECONDS": "3"])
+        #expect(config.upstreamTimeout == .seconds(2))
+        #expect(config.deletionLease == .seconds(3))
     }
 
     @Test func theBaseURLFollowsThePortAndHTTPSTurnsOnSecureCookies() throws {
@@ -70,6 +78,7 @@ struct AppConfigTests {
         ("OAG_SECURE_COOKIES", "perhaps"), ("OAG_LOG_LEVEL", "loud"), ("OAG_DATABASE_OWNER_URL", "nope"),
         ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"), ("OAG_READ_TIMEOUT_SECONDS", "0"),
         ("OAG_RESOURCES_DIR", "/nonexistent"), ("OAG_GITLAB_TOKEN_URL", "gitlab.internal/oauth/token"),
+        ("OAG_UPSTREAM_TIMEOUT_SECONDS", "0"), ("OAG_DELETION_LEASE_SECONDS", "5 minutes"),
     ])
     func aBadValueIsNamedInTheError(variable: String, value: String) {
         #expect {

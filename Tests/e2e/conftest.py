@@ -1,6 +1,8 @@
 """Runs the real `oag` binary: each test gets its own data folder, port and embedded PostgreSQL."""
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,6 +58,27 @@ def postgres_pids(data_dir: Path) -> list[int]:
     return pids
 
 
+def postgres_tool(name: str) -> str:
+    """A PostgreSQL program (`pg_ctl`, `psql`) of the newest server Debian installed, else from PATH."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda path: int(path.split("/")[4]))
+    return found[-1] if found else shutil.which(name) or name
+
+
+def as_database_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses root: as root, `oag` runs its cluster as the postgres user, and so must we."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def psql(data_dir: Path, sql: str) -> list[list[str]]:
+    """Runs `sql` on the embedded database of `data_dir` as the schema owner (which bypasses row-level
+    security), returning rows of text fields."""
+    result = subprocess.run(
+        [postgres_tool("psql"), "-h", str(data_dir / "run"), "-U", "oag_owner", "-d", "oag", "-X", "-A", "-t", "-F", "\t", "-c", sql],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+
 class Server:
     """One `oag serve` process with a data folder of its own."""
 
@@ -97,6 +120,11 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "faults: fault injection against the real binary (`make test-faults`)")
+    config.addinivalue_line("markers", "slow: left out of `make test`; `make test-faults` runs it")
 
 
 @pytest.fixture

@@ -7,7 +7,10 @@ import hashlib
 import html
 import json
 import secrets
+import socket
+import struct
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +30,12 @@ class FakeGoogle:
         self.granted = set()
         self.requested_scopes = []
         self.revoked = []
+        # Faults a test switches on: an endpoint ("token", "revoke") answering 500 or resetting the
+        # connection, a revocation that takes `revoke_delay` seconds, short-lived access tokens.
+        self.failures: dict[str, str] = {}
+        self.revoke_delay = 0.0
+        self.revoke_started = threading.Event()
+        self.expires_in = 3599
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -48,6 +57,15 @@ class FakeGoogle:
             "OAG_GOOGLE_REVOKE_URL": self.url + "/revoke",
             "OAG_GOOGLE_USERINFO_URL": self.url + "/v1/userinfo",
         }
+
+    def fail(self, endpoint: str, how: str | None):
+        """From now on `endpoint` answers HTTP 500 (`how="500"`), resets the connection (`"reset"`),
+        or works again (`None`)."""
+        with self.lock:
+            if how is None:
+                self.failures.pop(endpoint, None)
+            else:
+                self.failures[endpoint] = how
 
     def live_tokens(self) -> list[str]:
         with self.lock:
@@ -112,12 +130,29 @@ class FakeGoogle:
                 )
                 self.answer(200, page, "text/html; charset=utf-8")
 
+            def failed(self, endpoint: str) -> bool:
+                """Plays the fault switched on for `endpoint`, if any."""
+                with fake.lock:
+                    how = fake.failures.get(endpoint)
+                if how == "500":
+                    self.answer(500, "<p>Error 500 (Server Error)</p>", "text/html")
+                elif how == "reset":
+                    # Linger 0: close() sends a TCP reset instead of an orderly end.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                return how is not None
+
             def do_POST(self):
                 url = urllib.parse.urlsplit(self.path)
                 form = self.form()
                 if url.path == "/token":
-                    return self.token(form)
+                    return self.failed("token") or self.token(form)
                 if url.path == "/revoke":
+                    fake.revoke_started.set()
+                    time.sleep(fake.revoke_delay)
+                    if self.failed("revoke"):
+                        return
                     token = form.get("token", "")
                     with fake.lock:
                         known = token in fake.refresh_tokens or token in fake.access_tokens
@@ -133,6 +168,8 @@ class FakeGoogle:
             def token(self, form):
                 if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
                     return self.answer(401, {"error": "invalid_client"})
+                if form.get("grant_type") == "refresh_token":
+                    return self.refresh(form)
                 if form.get("grant_type") != "authorization_code":
                     return self.answer(400, {"error": "unsupported_grant_type"})
                 with fake.lock:
@@ -150,9 +187,19 @@ class FakeGoogle:
                     if first_consent:
                         fake.refresh_tokens[refresh] = True
                     granted = " ".join(sorted(fake.granted))
-                answer = {"access_token": access, "expires_in": 3599, "scope": granted, "token_type": "Bearer"}
+                answer = {"access_token": access, "expires_in": fake.expires_in, "scope": granted, "token_type": "Bearer"}
                 if first_consent:
                     answer["refresh_token"] = refresh
                 self.answer(200, answer)
+
+            def refresh(self, form):
+                """Google keeps the refresh token and issues a new access token for the same grant."""
+                with fake.lock:
+                    if form.get("refresh_token") not in fake.refresh_tokens:
+                        return self.answer(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+                    access = "ya29.e2e-" + secrets.token_urlsafe(16)
+                    fake.access_tokens[access] = True
+                    granted = " ".join(sorted(fake.granted))
+                self.answer(200, {"access_token": access, "expires_in": fake.expires_in, "scope": granted, "token_type": "Bearer"})
 
         return Handler

@@ -8,6 +8,8 @@ The Python counterpart of Tests/TestSupport/FakeLLMUpstream.swift, for the real 
 
 import json
 import secrets
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -85,6 +87,10 @@ class FakeLLM:
         self.reply = DEFAULT_REPLY
         self.chunk_size = 5
         self.received: list[Received] = []
+        # Faults for the next requests, one each, in order: "500", "reset" (the connection breaks
+        # before any answer) or "hang" (no answer for `hang_seconds`, then the connection closes).
+        self.faults: list[str] = []
+        self.hang_seconds = 30.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -116,6 +122,11 @@ class FakeLLM:
         """The text every completion returns from now on, streamed `chunk_size` characters per event."""
         with self.lock:
             self.reply, self.chunk_size = text, chunk_size
+
+    def fail_next(self, *faults: str):
+        """The next requests (to any provider) meet these faults, one each."""
+        with self.lock:
+            self.faults += faults
 
     def handler(self):
         fake = self
@@ -184,8 +195,19 @@ class FakeLLM:
                 with fake.lock:
                     fake.received.append(Received(provider, path, headers, body))
                     reply, chunk_size = fake.reply, fake.chunk_size
+                    fault = fake.faults.pop(0) if fake.faults else None
                 secret_registry.remember(reply, *prompt_texts(body))
+                if fault in ("reset", "hang"):
+                    if fault == "hang":
+                        time.sleep(fake.hang_seconds)
+                    # Linger 0: close() sends a TCP reset instead of an orderly end.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 try:
+                    if fault == "500":
+                        raise UpstreamError(500, "The server had an error while processing your request.", type="server_error")
                     if self.command != "POST" or path != ENDPOINTS[provider]:
                         endpoint = path.removeprefix("/" + provider)
                         raise UpstreamError(404, "Not Found" if provider == "anthropic" else f"Invalid URL ({self.command} {endpoint})")

@@ -138,9 +138,7 @@ def test_demo_seed_adds_usage_events_each_time_and_the_pages_show_them(server):
         assert "owner@demo.oag.test" in result.stdout and "Added 3000 usage events" in result.stdout
     assert run_oag("demo", "seed", "--usage-events", "-1", env=env).returncode != 0
 
-    console = Console(server.public_url)
-    login = console.get("/login")
-    console.post("/login", {"email": "owner@demo.oag.test", "password": "demo owner password", "_csrf": Console.csrf(login)})
+    console = Console(server.public_url).sign_in("owner@demo.oag.test", "demo owner password")
     page = console.get("/company/usage?" + last_year())
     assert "<dt>Requests</dt><dd>6,000</dd>" in page
     assert "Reporting bot" in page and "Mia Member" in page

@@ -33,6 +33,8 @@ public struct AppConfig: Sendable {
     public var usageRetentionMonths: Int
     /// How often each node looks for approved deletion requests to carry out.
     public var deletionJobInterval: Duration
+    /// How long a node holds a deletion request; if it dies, another resumes the request after this.
+    public var deletionLease: Duration
     public var logLevel: Logger.Level
     /// How long a client may take to send a request, head and body (`OAG_READ_TIMEOUT_SECONDS`), and
     /// how long a kept-alive connection may wait for its next one; slower connections are closed.
@@ -58,6 +60,7 @@ public struct AppConfig: Sendable {
         usageFlushInterval: Duration = .seconds(1),
         usageRetentionMonths: Int = 13,
         deletionJobInterval: Duration = .seconds(2),
+        deletionLease: Duration = .seconds(300),
         logLevel: Logger.Level = .info,
         readTimeout: Duration = .seconds(30)
     ) {
@@ -79,6 +82,7 @@ public struct AppConfig: Sendable {
         self.usageFlushInterval = usageFlushInterval
         self.usageRetentionMonths = usageRetentionMonths
         self.deletionJobInterval = deletionJobInterval
+        self.deletionLease = deletionLease
         self.logLevel = logLevel
         self.readTimeout = readTimeout
     }
@@ -118,7 +122,9 @@ public struct AppConfig: Sendable {
                 absoluteLifetime: .seconds(3600 * (try reader.positiveInteger("OAG_SESSION_MAX_HOURS", maximum: 24 * 30) ?? 12))),
             providers: try reader.providers(),
             upstreams: try reader.upstreams(),
+            upstreamTimeout: .seconds(try reader.positiveInteger("OAG_UPSTREAM_TIMEOUT_SECONDS", maximum: 3600) ?? 120),
             usageRetentionMonths: try reader.positiveInteger("OAG_USAGE_RETENTION_MONTHS", maximum: 120) ?? 13,
+            deletionLease: .seconds(try reader.positiveInteger("OAG_DELETION_LEASE_SECONDS", maximum: 86_400) ?? 300),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info,
             readTimeout: .seconds(try reader.positiveInteger("OAG_READ_TIMEOUT_SECONDS", maximum: 3600) ?? 30)
         )

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The app's connection pool, as the services see it.
 ///
@@ -23,23 +24,34 @@ public struct Database: Sendable {
     }
 
     /// Runs `work`, turning connection failures and a missed deadline into `DatabaseUnavailable`.
+    ///
+    /// The caller gets its answer at the deadline even when `work` does not stop at once when it is
+    /// cancelled (a query on a connection the restarting server left open): `work` is cancelled and
+    /// left to end on its own, where a task group would wait for it.
     func withDeadline<Result: Sendable>(_ deadline: Duration, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result
     {
-        try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                do {
-                    return try await work()
-                } catch let error as PSQLError where Self.meansUnavailable(error) {
-                    throw DatabaseUnavailable()
-                }
+        let outcome = Outcome<Result>()
+        let worker = Task {
+            do {
+                outcome.finish(.success(try await work()))
+            } catch let error as PSQLError where Self.meansUnavailable(error) {
+                outcome.finish(.failure(DatabaseUnavailable()))
+            } catch {
+                outcome.finish(.failure(error))
             }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let result = try await group.next() ?? nil else { throw DatabaseUnavailable() }
-            return result
+        }
+        let timer = Task {
+            try? await Task.sleep(for: deadline)
+            outcome.finish(.failure(DatabaseUnavailable()))
+        }
+        defer {
+            worker.cancel()
+            timer.cancel()
+        }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -49,7 +61,38 @@ public struct Database: Sendable {
     }
 
     private static func meansUnavailable(_ error: PSQLError) -> Bool {
-        [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code)
+        if [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code) {
+            return true
+        }
+        // A server going down ends its sessions with an error of its own (57P01 admin shutdown,
+        // 57P02 crash, 57P03 cannot connect now) or a connection exception (class 08).
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return ["57P01", "57P02", "57P03"].contains(state) || state.hasPrefix("08")
+    }
+}
+
+/// The first result given to `finish` wins; `value()` waits for it.
+private final class Outcome<Value: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<Value, any Error>?, waiter: CheckedContinuation<Value, any Error>?)>((nil, nil))
+
+    func finish(_ result: Result<Value, any Error>) {
+        let waiter: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Value, any Error>? = state.withLock { state in
+                if state.result == nil { state.waiter = continuation }
+                return state.result
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 }
 

@@ -49,7 +49,13 @@ public final class UsageRecorder: Sendable {
         }
         if dropped > 0 { logger.error("Usage events dropped: the buffer was full", metadata: ["dropped": "\(dropped)"]) }
         guard !events.isEmpty else { return 0 }
-        try await ensurePartitions(for: events)
+        do {
+            // The first flush of a process, or of a month, may meet the database away: keep them all.
+            try await ensurePartitions(for: events)
+        } catch {
+            putBack(events)
+            throw error
+        }
         var failed: [UsageEvent] = []
         var firstError: (any Error)?
         for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
@@ -61,10 +67,15 @@ public final class UsageRecorder: Sendable {
             }
         }
         if let firstError {
-            buffer.withLock { buffer in buffer.events.insert(contentsOf: failed.prefix(Self.maximumBuffered - buffer.events.count), at: 0) }
+            putBack(failed)
             throw firstError
         }
         return events.count
+    }
+
+    /// Returns events whose write failed to the front of the buffer, for the next flush.
+    private func putBack(_ events: [UsageEvent]) {
+        buffer.withLock { buffer in buffer.events.insert(contentsOf: events.prefix(Self.maximumBuffered - buffer.events.count), at: 0) }
     }
 
     /// Inserts events at once, grouped by company (each in its tenant transaction).
@@ -78,22 +89,28 @@ public final class UsageRecorder: Sendable {
     /// One company's events, their rollups and their keys' last use, all or nothing.
     private func write(_ events: [UsageEvent], of companyID: UUID) async throws {
         try await database.withTenant(companyID) { connection in
+            var inserted: Set<UUID> = []
             var start = 0
             while start < events.count {
                 let batch = events[start..<min(start + Self.rowsPerStatement, events.count)]
-                try await Self.insert(batch, on: connection, logger: self.logger)
+                inserted.formUnion(try await Self.insert(batch, on: connection, logger: self.logger))
                 start += Self.rowsPerStatement
             }
-            try await Self.roll(events, into: companyID, on: connection, logger: self.logger)
-            try await Self.touchKeys(of: events, companyID: companyID, on: connection, logger: self.logger)
+            // Events back from a write whose commit went unanswered (the database went down, or the
+            // deadline passed) may be stored already: they are counted once, and never block the rest.
+            let new = events.filter { inserted.contains($0.id) }
+            guard !new.isEmpty else { return }
+            try await Self.roll(new, into: companyID, on: connection, logger: self.logger)
+            try await Self.touchKeys(of: new, companyID: companyID, on: connection, logger: self.logger)
         }
     }
 
-    /// One statement per batch: columns as arrays, unnested by the server.
-    static func insert(_ batch: ArraySlice<UsageEvent>, on connection: PostgresConnection, logger: Logger) async throws {
+    /// One statement per batch: columns as arrays, unnested by the server. Returns the ids of the
+    /// events it stored, leaving out those stored before.
+    static func insert(_ batch: ArraySlice<UsageEvent>, on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
         // Nullable ids travel as text ('' for none): postgres-nio arrays have no NULL elements.
         func text(_ id: UUID?) -> String { id?.uuidString ?? "" }
-        try await connection.rows(
+        let rows = try await connection.rows(
             """
             INSERT INTO usage_events (company_id, id, occurred_at, user_id, api_key_id, thread_id, provider, model, prompt_tokens,
                 completion_tokens, cost_micros, latency_ms, status)
@@ -104,7 +121,10 @@ public final class UsageRecorder: Sendable {
                 \(batch.map { Int32($0.completionTokens) })::int4[], \(batch.map(\.costMicros))::int8[],
                 \(batch.map { Int32($0.latencyMilliseconds) })::int4[], \(batch.map { Int32($0.status) })::int4[])
                 AS e (c, i, t, u, k, th, p, m, pt, ct, co, l, s)
+            ON CONFLICT DO NOTHING
+            RETURNING id
             """, logger: logger)
+        return Set(try rows.map { try $0.decode(UUID.self) })
     }
 
     /// Adds a company's batch to the daily rollups, in the transaction that inserts the events,
