@@ -109,6 +109,7 @@ let package = Package(
                 "GatewayCore",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
     ]

@@ -111,6 +111,37 @@ struct UsageRecorderTests {
             #expect(written == 3, "written once, not again on the retry")
         }
     }
+
+    @Test func usageOfADeletedAccountIsKeptWithoutThePerson() async throws {
+        try await TestDatabase.withDatabase { database, settings in
+            let (company, person, deleted) = (UUID(), UUID(), UUID())
+            try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                try await connection.query("INSERT INTO companies (id, name) VALUES (\(company), 'C')", logger: TestDatabase.logger)
+                try await connection.query(
+                    "INSERT INTO users (id, email, name) VALUES (\(person), 'still@here.test', 'Still Here')", logger: TestDatabase.logger)
+            }
+            // `deleted` stands for an account removed while its usage waited in the buffer.
+            try await UsageRecorder(database: database).write(
+                [person, deleted].map { user in
+                    UsageEvent(
+                        companyID: company, userID: user, apiKeyID: nil, threadID: nil, provider: .openai, model: "gpt-4o", promptTokens: 1,
+                        completionTokens: 1, costMicros: 1, latencyMilliseconds: 1, status: 200)
+                })
+            let stored = try await settings.owner.withConnection(logger: TestDatabase.logger) { connection in
+                let events = try await connection.query(
+                    "SELECT user_id FROM usage_events ORDER BY user_id NULLS LAST", logger: TestDatabase.logger
+                )
+                .collect().map { try $0.decode(UUID?.self) }
+                let daily = try await connection.query(
+                    "SELECT user_id FROM usage_daily ORDER BY user_id NULLS LAST", logger: TestDatabase.logger
+                )
+                .collect().map { try $0.decode(UUID?.self) }
+                return (events, daily)
+            }
+            #expect(stored.0 == [person, nil])
+            #expect(stored.1 == [person, nil])
+        }
+    }
 }
 
 /// Raw events past retention go a month at a time; rollups stay.

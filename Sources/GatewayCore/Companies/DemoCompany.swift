@@ -49,7 +49,7 @@ public struct DemoCompany: Sendable {
 
     /// Adds `count` realistic usage events to the demo company: its three members, a few keys and
     /// the console, every model, spread over the last three months, in large batches.
-    public func seedUsage(count: Int, progress: (Int) -> Void = { _ in }) async throws {
+    public func seedUsage(count: Int) async throws {
         let ownerEmail = EmailAddress(trusted: Self.accounts[0].email)
         guard let owner = try await UserRepository(database: database).find(email: ownerEmail),
             let membership = try await MembershipService(database: database, vault: vault, baseURL: baseURL).memberships(of: owner.id)
@@ -65,18 +65,8 @@ public struct DemoCompany: Sendable {
         }
         let models = try await ModelCatalog(database: database).all()
         guard !models.isEmpty, !members.isEmpty else { return }
-        let recorder = UsageRecorder(database: database)
-        let now = Date()
-        var generator = SystemRandomNumberGenerator()
-        var written = 0
-        while written < count {
-            let batch = (0..<min(50_000, count - written)).map { _ in
-                Self.randomEvent(companyID: tenant.companyID, members: members, keys: keys, models: models, now: now, using: &generator)
-            }
-            try await recorder.write(batch)
-            written += batch.count
-            progress(written)
-        }
+        let usage = DemoUsage(companyID: tenant.companyID, members: members, keys: keys, models: models)
+        try await usage.write(count: count, with: UsageRecorder(database: database))
     }
 
     /// The demo company's keys, made once.
@@ -91,24 +81,5 @@ public struct DemoCompany: Sendable {
             made.append(try await service.create(form, by: tenant, models: [], ip: nil).0)
         }
         return made
-    }
-
-    static func randomEvent(
-        companyID: UUID, members: [UUID], keys: [APIKey], models: [GatewayModel], now: Date,
-        using generator: inout some RandomNumberGenerator
-    ) -> UsageEvent {
-        let model = models.randomElement(using: &generator)!
-        // Keys belong to their makers; about a third of requests come from the console.
-        let key = Int.random(in: 0..<3, using: &generator) == 0 ? nil : keys.randomElement(using: &generator)
-        let failed = Int.random(in: 0..<40, using: &generator) == 0
-        let prompt = failed ? 0 : Int.random(in: 20...3000, using: &generator)
-        let completion = failed ? 0 : Int.random(in: 5...900, using: &generator)
-        return UsageEvent(
-            companyID: companyID, occurredAt: now.addingTimeInterval(-Double.random(in: 0..<(90 * 86_400), using: &generator)),
-            userID: key?.createdBy ?? members.randomElement(using: &generator), apiKeyID: key?.id, threadID: nil, provider: model.provider,
-            model: model.id, promptTokens: prompt, completionTokens: completion,
-            costMicros: model.costMicros(promptTokens: prompt, completionTokens: completion),
-            latencyMilliseconds: Int.random(in: 150...6000, using: &generator),
-            status: failed ? [429, 502, 504].randomElement(using: &generator)! : 200)
     }
 }

@@ -13,6 +13,8 @@ public final class UsageRecorder: Sendable {
     /// Events written per flush: a backlog after an outage drains in bounded transactions.
     static let maximumPerFlush = 50_000
     static let rowsPerStatement = 5_000
+    /// Stands for "none" in id arrays (postgres-nio arrays have no NULL elements); no id is ever nil.
+    static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     let database: Database
     private let buffer = Mutex<(events: [UsageEvent], dropped: Int)>(([], 0))
@@ -89,6 +91,7 @@ public final class UsageRecorder: Sendable {
     /// One company's events, their rollups and their keys' last use, all or nothing.
     private func write(_ events: [UsageEvent], of companyID: UUID) async throws {
         try await database.withTenant(companyID) { connection in
+            let events = try await Self.forgettingDeletedPeople(in: events, on: connection, logger: self.logger)
             var inserted: Set<UUID> = []
             var start = 0
             while start < events.count {
@@ -105,21 +108,37 @@ public final class UsageRecorder: Sendable {
         }
     }
 
+    /// Events of someone whose account was deleted while they were on their way (buffered, or
+    /// charged to a key through a cached lookup) are kept without the person, as the deletion did.
+    static func forgettingDeletedPeople(in events: [UsageEvent], on connection: PostgresConnection, logger: Logger) async throws
+        -> [UsageEvent]
+    {
+        let people = Array(Set(events.compactMap(\.userID)))
+        guard !people.isEmpty else { return events }
+        let existing = Set(
+            try await connection.rows("SELECT id FROM users WHERE id = ANY(\(people))", logger: logger).map { try $0.decode(UUID.self) })
+        guard existing.count < people.count else { return events }
+        return events.map { event in
+            var event = event
+            if let user = event.userID, !existing.contains(user) { event.userID = nil }
+            return event
+        }
+    }
+
     /// One statement per batch: columns as arrays, unnested by the server. Returns the ids of the
     /// events it stored, leaving out those stored before.
     static func insert(_ batch: ArraySlice<UsageEvent>, on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
-        // Nullable ids travel as text ('' for none): postgres-nio arrays have no NULL elements.
-        func text(_ id: UUID?) -> String { id?.uuidString ?? "" }
         let rows = try await connection.rows(
             """
             INSERT INTO usage_events (company_id, id, occurred_at, user_id, api_key_id, thread_id, provider, model, prompt_tokens,
                 completion_tokens, cost_micros, latency_ms, status)
-            SELECT c, i, t, NULLIF(u, '')::uuid, NULLIF(k, '')::uuid, NULLIF(th, '')::uuid, p, m, pt, ct, co, l, s
+            SELECT c, i, t, NULLIF(u, \(noID)), NULLIF(k, \(noID)), NULLIF(th, \(noID)), p, m, pt, ct, co, l, s
             FROM unnest(\(batch.map(\.companyID))::uuid[], \(batch.map(\.id))::uuid[], \(batch.map(\.occurredAt))::timestamptz[],
-                \(batch.map { text($0.userID) })::text[], \(batch.map { text($0.apiKeyID) })::text[], \(batch.map { text($0.threadID) })::text[],
-                \(batch.map(\.provider.rawValue))::text[], \(batch.map(\.model))::text[], \(batch.map { Int32($0.promptTokens) })::int4[],
-                \(batch.map { Int32($0.completionTokens) })::int4[], \(batch.map(\.costMicros))::int8[],
-                \(batch.map { Int32($0.latencyMilliseconds) })::int4[], \(batch.map { Int32($0.status) })::int4[])
+                \(batch.map { $0.userID ?? noID })::uuid[], \(batch.map { $0.apiKeyID ?? noID })::uuid[],
+                \(batch.map { $0.threadID ?? noID })::uuid[], \(batch.map(\.provider.rawValue))::text[], \(batch.map(\.model))::text[],
+                \(batch.map { Int32($0.promptTokens) })::int4[], \(batch.map { Int32($0.completionTokens) })::int4[],
+                \(batch.map(\.costMicros))::int8[], \(batch.map { Int32($0.latencyMilliseconds) })::int4[],
+                \(batch.map { Int32($0.status) })::int4[])
                 AS e (c, i, t, u, k, th, p, m, pt, ct, co, l, s)
             ON CONFLICT DO NOTHING
             RETURNING id
@@ -131,7 +150,7 @@ public final class UsageRecorder: Sendable {
     /// so that the rollups always equal the sums of the events.
     static func roll(_ events: [UsageEvent], into companyID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         struct Key: Hashable {
-            var day: String
+            var day: Int
             var userID: UUID?
             var apiKeyID: UUID?
             var model: String
@@ -140,7 +159,7 @@ public final class UsageRecorder: Sendable {
         var totals: [Key: (requests: Int64, failed: Int64, prompt: Int64, completion: Int64, cost: Int64)] = [:]
         for event in events {
             let key = Key(
-                day: UsageDay.string(of: event.occurredAt), userID: event.userID, apiKeyID: event.apiKeyID, model: event.model,
+                day: UsageDay.number(of: event.occurredAt), userID: event.userID, apiKeyID: event.apiKeyID, model: event.model,
                 provider: event.provider.rawValue)
             let current = totals[key] ?? (0, 0, 0, 0, 0)
             totals[key] = (
@@ -149,16 +168,15 @@ public final class UsageRecorder: Sendable {
             )
         }
         let rows = Array(totals)
-        func text(_ id: UUID?) -> String { id?.uuidString ?? "" }
         try await connection.rows(
             """
             INSERT INTO usage_daily AS d (company_id, day, user_id, api_key_id, model, provider, requests, failed_requests, prompt_tokens,
                 completion_tokens, cost_micros)
-            SELECT \(companyID), r.day::date, NULLIF(r.u, '')::uuid, NULLIF(r.k, '')::uuid, r.m, r.p, r.n, r.f, r.pt, r.ct, r.co
-            FROM unnest(\(rows.map(\.key.day))::text[], \(rows.map { text($0.key.userID) })::text[], \(rows.map { text($0.key.apiKeyID) })::text[],
-                \(rows.map(\.key.model))::text[], \(rows.map(\.key.provider))::text[], \(rows.map(\.value.requests))::int8[],
-                \(rows.map(\.value.failed))::int8[], \(rows.map(\.value.prompt))::int8[], \(rows.map(\.value.completion))::int8[],
-                \(rows.map(\.value.cost))::int8[]) AS r (day, u, k, m, p, n, f, pt, ct, co)
+            SELECT \(companyID), DATE '1970-01-01' + r.day, NULLIF(r.u, \(noID)), NULLIF(r.k, \(noID)), r.m, r.p, r.n, r.f, r.pt, r.ct, r.co
+            FROM unnest(\(rows.map { Int32($0.key.day) })::int4[], \(rows.map { $0.key.userID ?? noID })::uuid[],
+                \(rows.map { $0.key.apiKeyID ?? noID })::uuid[], \(rows.map(\.key.model))::text[], \(rows.map(\.key.provider))::text[],
+                \(rows.map(\.value.requests))::int8[], \(rows.map(\.value.failed))::int8[], \(rows.map(\.value.prompt))::int8[],
+                \(rows.map(\.value.completion))::int8[], \(rows.map(\.value.cost))::int8[]) AS r (day, u, k, m, p, n, f, pt, ct, co)
             ON CONFLICT ON CONSTRAINT usage_daily_key DO UPDATE SET
                 requests = d.requests + EXCLUDED.requests, failed_requests = d.failed_requests + EXCLUDED.failed_requests,
                 prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens, completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
@@ -174,6 +192,10 @@ public final class UsageRecorder: Sendable {
             latest[key] = max(latest[key] ?? .distantPast, event.occurredAt)
         }
         guard !latest.isEmpty else { return }
+        // Locked in one order, so that two writers touching the same keys wait rather than deadlock.
+        try await connection.rows(
+            "SELECT 1 FROM api_keys WHERE company_id = \(companyID) AND id = ANY(\(Array(latest.keys))::uuid[]) ORDER BY id FOR UPDATE",
+            logger: logger)
         try await connection.rows(
             """
             UPDATE api_keys k SET last_used_at = GREATEST(k.last_used_at, u.latest)
@@ -184,7 +206,13 @@ public final class UsageRecorder: Sendable {
 
     /// Each month gets its own partition before its first event, made once per process.
     private func ensurePartitions(for events: [UsageEvent]) async throws {
-        let months = Set(events.map { UsageDay.monthStart(of: $0.occurredAt) })
+        let days = Set(events.map { UsageDay.number(of: $0.occurredAt) })
+        try await ensurePartitions(months: Set(days.map(UsageDay.monthStart(ofDay:))))
+    }
+
+    /// The partitions of these months ("2026-11-01"), made one after the other: concurrent writers
+    /// prepare them first, as two creations of one partition would collide.
+    func ensurePartitions(months: Set<String>) async throws {
         for month in months.subtracting(partitions.withLock { $0 }).sorted() {
             try await database.query("SELECT ensure_usage_partition(\(month)::date)")
             _ = partitions.withLock { $0.insert(month) }

@@ -75,6 +75,9 @@ public struct UsageTotals: Sendable, Equatable {
 
 /// Usage over a range, by day and by model (and, for a company, by member and by key).
 public struct UsageReport: Sendable {
+    /// One day's usage of one model: a row of the CSV.
+    public typealias DayModel = (day: String, model: String, totals: UsageTotals)
+
     public struct Line: Sendable, Equatable {
         public var label: String
         public var totals: UsageTotals
@@ -83,8 +86,6 @@ public struct UsageReport: Sendable {
     public var range: UsageRange
     /// Every day of the range, zeros included, so a chart has no gaps.
     public var days: [Line]
-    /// By day and model, the rows of the table and the CSV.
-    public var dayModels: [(day: String, model: String, totals: UsageTotals)]
     public var models: [Line]
     public var members: [Line]
     public var keys: [Line]
@@ -110,9 +111,45 @@ public struct UsageService: Sendable {
         return try await report(companyID: tenant.companyID, member: nil, range: range)
     }
 
+    /// The signed-in member's own usage by day and model, for the CSV.
+    public func memberDayModels(_ tenant: Tenant, range: UsageRange) async throws -> [UsageReport.DayModel] {
+        try await dayModels(companyID: tenant.companyID, member: tenant.userID, range: range)
+    }
+
+    /// The whole company's usage by day and model, for the CSV; for admins and owners.
+    public func companyDayModels(_ tenant: Tenant, range: UsageRange) async throws -> [UsageReport.DayModel] {
+        try tenant.require(.viewCompanyUsage)
+        return try await dayModels(companyID: tenant.companyID, member: nil, range: range)
+    }
+
+    private func dayModels(companyID: UUID, member: UUID?, range: UsageRange) async throws -> [UsageReport.DayModel] {
+        let rows = try await database.withTenant(companyID) { connection in
+            try await connection.rows(
+                """
+                SELECT d.day::text, d.model, sum(d.requests)::bigint, sum(d.failed_requests)::bigint, sum(d.prompt_tokens)::bigint,
+                    sum(d.completion_tokens)::bigint, sum(d.cost_micros)::bigint
+                FROM usage_daily d
+                WHERE d.company_id = \(companyID) AND d.day BETWEEN \(range.from)::date AND \(range.to)::date
+                    AND (\(member)::uuid IS NULL OR d.user_id = \(member))
+                GROUP BY d.day, d.model
+                ORDER BY d.day, d.model
+                """, logger: database.logger)
+        }
+        return try rows.map { row in
+            let (day, model, requests, failed, prompt, completion, cost) = try row.decode(
+                (String, String, Int64, Int64, Int64, Int64, Int64).self)
+            return (
+                day, model,
+                UsageTotals(
+                    requests: requests, failedRequests: failed, promptTokens: prompt, completionTokens: completion, costMicros: cost)
+            )
+        }
+    }
+
     private func report(companyID: UUID, member: UUID?, range: UsageRange) async throws -> UsageReport {
         // One pass over the rollups, grouped by ids in every way a page needs at once; names are
-        // joined to the few groups afterwards, not to every row.
+        // joined to the few groups afterwards, not to every row. Day by model is the CSV's alone:
+        // it would multiply the rows a page decodes by ten.
         let rows = try await database.withTenant(companyID) { connection in
             try await connection.rows(
                 """
@@ -124,7 +161,7 @@ public struct UsageService: Sendable {
                     FROM usage_daily d
                     WHERE d.company_id = \(companyID) AND d.day BETWEEN \(range.from)::date AND \(range.to)::date
                         AND (\(member)::uuid IS NULL OR d.user_id = \(member))
-                    GROUP BY GROUPING SETS ((d.day, d.model), (d.model), (d.user_id), (d.api_key_id), (d.day))
+                    GROUP BY GROUPING SETS ((d.model), (d.user_id), (d.api_key_id), (d.day))
                 )
                 SELECT g.set_id, COALESCE(g.day::text, ''), COALESCE(g.model, ''),
                     CASE WHEN g.user_id IS NULL THEN 'Deleted or no member' ELSE COALESCE(u.name, 'Deleted or no member') END,
@@ -136,9 +173,8 @@ public struct UsageService: Sendable {
                 """, logger: database.logger)
         }
         // GROUPING() bits, in the order day, model, user, key: 1 means "not grouped by it".
-        let dayAndModel = 0b0011, byModel = 0b1011, byMember = 0b1101, byKey = 0b1110, byDay = 0b0111
+        let byModel = 0b1011, byMember = 0b1101, byKey = 0b1110, byDay = 0b0111
         var byDayTotals: [String: UsageTotals] = [:]
-        var dayModels: [(day: String, model: String, totals: UsageTotals)] = []
         var models: [String: UsageTotals] = [:]
         var members: [String: UsageTotals] = [:]
         var keys: [String: UsageTotals] = [:]
@@ -149,7 +185,6 @@ public struct UsageService: Sendable {
             let totals = UsageTotals(
                 requests: requests, failedRequests: failed, promptTokens: prompt, completionTokens: completion, costMicros: cost)
             switch set {
-            case dayAndModel: dayModels.append((day, model, totals))
             case byModel:
                 models[model, default: UsageTotals()].add(totals)
                 total.add(totals)
@@ -167,7 +202,6 @@ public struct UsageService: Sendable {
         return UsageReport(
             range: range,
             days: range.days.map { UsageReport.Line(label: $0, totals: byDayTotals[$0] ?? UsageTotals()) },
-            dayModels: dayModels.sorted { ($0.day, $0.model) < ($1.day, $1.model) },
             models: lines(models), members: lines(members), keys: lines(keys), totals: total)
     }
 }

@@ -70,17 +70,21 @@ struct UsageController {
     func csv(_ request: Request, _ context: ConsoleRequestContext, isCompany: Bool) async throws -> Response {
         let tenant = try context.tenant()
         let query = (from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"))
-        let report: UsageReport
+        let range: UsageRange
         do {
-            report = try await self.report(tenant, query: query, isCompany: isCompany)
+            range = try UsageRange(from: query.from, to: query.to)
         } catch let errors as FieldErrors {
             throw HTTPError(.badRequest, message: errors.messages.sorted { $0.key < $1.key }.map(\.value).joined(separator: " "))
         }
-        let name = "\(isCompany ? "company-usage" : "my-usage")-\(report.range.from)-\(report.range.to).csv"
+        let rows =
+            isCompany
+            ? try await services.usageReports.companyDayModels(tenant, range: range)
+            : try await services.usageReports.memberDayModels(tenant, range: range)
+        let name = "\(isCompany ? "company-usage" : "my-usage")-\(range.from)-\(range.to).csv"
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)\""],
-            body: .init(byteBuffer: ByteBuffer(string: UsageCSV.make(report))))
+            body: .init(byteBuffer: ByteBuffer(string: UsageCSV.make(rows))))
     }
 
     private func report(_ tenant: Tenant, query: (from: String?, to: String?), isCompany: Bool) async throws -> UsageReport {

@@ -74,22 +74,25 @@ struct UsagePage: ConsolePage {
 
 /// The same figures as the page, as CSV.
 enum UsageCSV {
-    static func make(_ report: UsageReport) -> String {
-        var lines = ["day,model,requests,failed_requests,prompt_tokens,completion_tokens,cost_usd"]
-        for row in report.dayModels {
+    static func make(_ rows: [UsageReport.DayModel]) -> String {
+        var text = "day,model,requests,failed_requests,prompt_tokens,completion_tokens,cost_usd\r\n"
+        for row in rows {
             let totals = row.totals
-            lines.append(
-                [
-                    row.day, quoted(row.model), String(totals.requests), String(totals.failedRequests), String(totals.promptTokens),
-                    String(totals.completionTokens), String(format: "%.6f", Double(totals.costMicros) / 1_000_000),
-                ].joined(separator: ","))
+            text += "\(row.day),\(quoted(row.model)),\(totals.requests),\(totals.failedRequests),\(totals.promptTokens),"
+            text += "\(totals.completionTokens),\(dollars(totals.costMicros))\r\n"
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return text
+    }
+
+    /// Micro-dollars as dollars with six decimals, in integers: exact, and without a formatter per row.
+    static func dollars(_ micros: Int64) -> String {
+        let fraction = String(micros.magnitude % 1_000_000)
+        return (micros < 0 ? "-" : "") + "\(micros.magnitude / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
     /// RFC 4180 quoting, and a leading quote for text a spreadsheet would read as a formula.
     static func quoted(_ field: String) -> String {
         let safe = field.first.map { "=+-@".contains($0) } == true ? "'" + field : field
-        return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + safe.replacing("\"", with: "\"\"") + "\""
     }
 }
