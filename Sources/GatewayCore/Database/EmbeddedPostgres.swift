@@ -178,8 +178,9 @@ public final class EmbeddedPostgres: Sendable {
     private func startServer(binaries: PostgresBinaries, account: ServerAccount) async throws {
         var serverOptions = ["-c listen_addresses=''", "-k '\(socketDirectory)'", "-c unix_socket_permissions=0700"]
         if !durable {
-            // Tests: many apps, each with its own pool, run in parallel against one cluster.
-            serverOptions += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=500"]
+            // Tests: many apps, each with its own pool, run in parallel against one cluster (the bad-input
+            // suite alone runs five); a full run peaks at about 500 connections.
+            serverOptions += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=1500"]
         }
         let start = account.command([
             binaries.pgCtl, "start", "-D", clusterDirectory, "-l", serverLogPath, "-w", "-t", "60", "-s",
