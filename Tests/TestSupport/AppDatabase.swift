@@ -4,6 +4,8 @@ import PostgresNIO
 
 extension TestDatabase {
     /// A pool as the app's role (row-level security applies) on `existing`, or on a fresh database.
+    /// Its deadline is generous: a full run keeps hundreds of connections busy on a small machine,
+    /// and a burst test serialised on one lock must not fail for the machine's load.
     public static func withDatabase(
         on existing: DatabaseSettings? = nil, _ body: (Database, DatabaseSettings) async throws -> Void
     ) async throws {
@@ -13,7 +15,7 @@ extension TestDatabase {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await body(Database(client: client, logger: logger), settings)
+            try await body(Database(client: client, logger: logger, deadline: .seconds(30)), settings)
         }
     }
 }

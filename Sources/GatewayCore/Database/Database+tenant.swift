@@ -17,7 +17,7 @@ extension Database {
     public func withTransaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws
         -> Result
     {
-        try await withDeadline(Self.defaultDeadline * 2) {
+        try await withDeadline(deadline * 2) {
             do {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
             } catch let error as PostgresTransactionError {

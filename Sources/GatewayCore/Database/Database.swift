@@ -7,20 +7,21 @@ import Synchronization
 /// Every query has a deadline: while the server is down the pool keeps retrying its
 /// connections, and a request must fail fast with `DatabaseUnavailable` (a 503), not hang.
 public struct Database: Sendable {
-    public static let defaultDeadline: Duration = .seconds(5)
-
     public let client: PostgresClient
     public let logger: Logger
+    /// How long one statement may take; a transaction gets twice as long.
+    public let deadline: Duration
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, deadline: Duration = .seconds(5)) {
         self.client = client
         self.logger = logger
+        self.deadline = deadline
     }
 
     /// Runs one statement and returns its rows.
     @discardableResult
-    public func query(_ query: PostgresQuery, deadline: Duration = Database.defaultDeadline) async throws -> [PostgresRow] {
-        try await withDeadline(deadline) { try await client.query(query, logger: logger).collect() }
+    public func query(_ query: PostgresQuery, deadline: Duration? = nil) async throws -> [PostgresRow] {
+        try await withDeadline(deadline ?? self.deadline) { try await client.query(query, logger: logger).collect() }
     }
 
     /// Runs `work`, turning connection failures and a missed deadline into `DatabaseUnavailable`.
