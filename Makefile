@@ -8,7 +8,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-driver tidy
 VENV := .build-venv
 OAG := .build/debug/oag
 
-.PHONY: help run build test test-swift test-e2e test-security test-faults lint format bench system-packages test-packages clean
+.PHONY: help run build test test-swift test-e2e test-security test-faults lint format bench bench-privacy bench-usage bench-gateway bench-soak system-packages test-packages clean
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:8080 on the embedded database"
@@ -16,7 +16,8 @@ help:
 	@echo "make test-security   page, header, cookie and log checks against the real binary"
 	@echo "make test-faults  the whole fault suite (make test runs its short form)"
 	@echo "make lint   check formatting (swift format)"
-	@echo "make bench  run the benchmarks under Benchmarks/"
+	@echo "make bench  every benchmark under Benchmarks/ (about 40 minutes; see Benchmarks/README.md)"
+	@echo "make bench-privacy | bench-usage | bench-gateway | bench-soak   one of them"
 
 system-packages:
 	@Scripts/ensure-debian-packages.sh $(RUN_PACKAGES)
@@ -64,8 +65,19 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
-bench:
-	Benchmarks/privacy-page.sh
+bench: bench-privacy bench-usage bench-gateway bench-soak
+
+bench-privacy: system-packages
+	bash Benchmarks/privacy-page.sh
+
+bench-usage: system-packages
+	bash Benchmarks/usage/run.sh
+
+bench-gateway: system-packages
+	bash Benchmarks/gateway/run.sh
+
+bench-soak: system-packages
+	bash Benchmarks/soak/run.sh
 
 clean:
 	rm -rf .build $(VENV)

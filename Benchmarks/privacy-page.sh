@@ -14,6 +14,7 @@
 # Environment: OAG_BIN=/path/to/oag skips the release build and benchmarks that binary.
 set -euo pipefail
 
+bench_name="privacy-page.sh"
 duration=15
 connections=32
 threads=2
@@ -62,34 +63,14 @@ source "$repo_root/Benchmarks/lib/common.sh"
 
 # --- tools -----------------------------------------------------------------------------
 
-as_root() {
-    if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-
-if ! command -v wrk >/dev/null 2>&1; then
-    echo "==> Installing wrk (Debian package)"
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; then
-        as_root apt-get update -q
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
-    fi
-fi
+bash "$repo_root/Scripts/ensure-debian-packages.sh" wrk curl
 for tool in wrk curl python3; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
 done
 
 # --- the server binary -----------------------------------------------------------------
 
-if [[ -n "${OAG_BIN:-}" ]]; then
-    oag_bin="$OAG_BIN"
-    [[ -x "$oag_bin" ]] || die "OAG_BIN=$oag_bin is not an executable file"
-    build_kind="given by OAG_BIN"
-else
-    echo "==> Building oag in release mode (scratch path .build-bench)"
-    swift build -c release --product oag --scratch-path .build-bench
-    oag_bin="$(swift build -c release --product oag --scratch-path .build-bench --show-bin-path)/oag"
-    [[ -x "$oag_bin" ]] || die "the release build did not produce $oag_bin"
-    build_kind="release"
-fi
+build_release_oag
 
 # --- run state and cleanup -------------------------------------------------------------
 
@@ -115,24 +96,8 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     exec 1>&3 2>&4
-    if [[ -n "$sampler_pid" ]] && kill -0 "$sampler_pid" 2>/dev/null; then
-        kill "$sampler_pid" 2>/dev/null || true
-        wait "$sampler_pid" 2>/dev/null || true
-    fi
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        local waited=0
-        while kill -0 "$server_pid" 2>/dev/null && ((waited < stop_timeout * 10)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
-            echo "privacy-page.sh: oag (pid $server_pid) did not stop within ${stop_timeout}s of SIGTERM; killing it" >&2
-            kill -KILL "$server_pid" 2>/dev/null || true
-            status=1
-        fi
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    if [[ -n "$sampler_pid" ]]; then stop_pid "$sampler_pid" "the RSS sampler"; fi
+    if [[ -n "$server_pid" ]]; then stop_pid "$server_pid" "oag serve"; fi
     # The embedded PostgreSQL of this run is `postgres -D $data_dir/pg`; none may remain.
     if ! stop_leftover_postgres "$data_dir" "privacy-page.sh"; then
         status=1
@@ -165,16 +130,7 @@ OAG_HOST=127.0.0.1 \
     "$oag_bin" serve >"$server_log" 2>&1 &
 server_pid=$!
 
-ready=0
-for _ in $(seq 1 $((ready_timeout * 4))); do
-    kill -0 "$server_pid" 2>/dev/null || die "oag serve exited before it was ready"
-    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/readyz" || true)" == "200" ]]; then
-        ready=1
-        break
-    fi
-    sleep 0.25
-done
-((ready)) || die "oag serve did not answer 200 on /readyz within ${ready_timeout}s"
+wait_ready "$base/readyz" "$server_pid" "oag serve" "$ready_timeout"
 
 for route in /healthz /privacy; do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$base$route" || true)"
@@ -230,7 +186,7 @@ for route in /healthz /privacy; do
             duration_us=*) duration_us="${field#*=}" ;;
             p50_us=*) p50[$route]="${field#*=}" ;;
             p99_us=*) p99[$route]="${field#*=}" ;;
-            non2xx=*) non2xx[$route]="${field#*=}" ;;
+            unexpected=*) non2xx[$route]="${field#*=}" ;;
             socket_errors=*) socket_errors[$route]="${field#*=}" ;;
         esac
     done
@@ -251,11 +207,10 @@ mib() { awk -v kb="${1:-0}" 'BEGIN { printf "%.1f MiB", kb / 1024 }'; }
 
 ratio="$(awk -v a="${rps[/healthz]}" -v b="${rps[/privacy]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')"
 verdict="$(awk -v r="$ratio" -v t="$target_ratio" 'BEGIN { print (r != "inf" && r + 0 <= t) ? "PASS" : "FAIL" }')"
-cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 
 report="$(
     echo
-    echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
+    echo "Machine: $(machine_line)"
     echo "Server:  $oag_bin ($build_kind), OAG_LOG_LEVEL=warning, embedded PostgreSQL"
     echo "wrk:     ${duration}s per route, $connections connections, $threads threads, loopback; /privacy body $privacy_bytes bytes"
     echo
@@ -277,7 +232,7 @@ echo "Raw wrk output: ${raw_output#"$repo_root"/}"
 
 for route in /healthz /privacy; do
     if ((${non2xx[$route]} + ${socket_errors[$route]} > 0)); then
-        echo "privacy-page.sh: $route had ${non2xx[$route]} non-2xx/3xx responses and ${socket_errors[$route]} socket errors" >&2
+        echo "privacy-page.sh: $route had ${non2xx[$route]} answers other than 200 and ${socket_errors[$route]} socket errors" >&2
         exit 1
     fi
 done

@@ -38,6 +38,7 @@
 # Everything listens on 127.0.0.1 only; every process the script starts is stopped on exit.
 set -euo pipefail
 
+bench_name="gateway/run.sh"
 duration="${DURATION:-15}"
 latency_duration="${LATENCY_DURATION:-10}"
 warmup="${WARMUP:-5}"
@@ -94,26 +95,10 @@ mkdir -p "$scratch"
 
 # --- builds ----------------------------------------------------------------------------
 
-if [[ -n "${OAG_BIN:-}" ]]; then
-    oag_bin="$OAG_BIN"
-    [[ -x "$oag_bin" ]] || die "OAG_BIN=$oag_bin is not an executable file"
-    build_kind="given by OAG_BIN"
-    resources_dir="${OAG_RESOURCES_DIR:-$repo_root}"
-else
-    echo "==> Building oag in release mode (scratch path .build-bench; the first build takes minutes)"
-    timeout 3600 swift build -c release --product oag --scratch-path "$scratch"
-    oag_bin="$(swift build -c release --product oag --scratch-path "$scratch" --show-bin-path)/oag"
-    [[ -x "$oag_bin" ]] || die "the release build did not produce $oag_bin"
-    build_kind="release"
-    resources_dir="$repo_root"
-fi
+build_release_oag
+resources_dir="${OAG_RESOURCES_DIR:-$repo_root}"
 [[ -d "$resources_dir/Templates" ]] || die "no Templates/ in $resources_dir"
-
-echo "==> Building the fake upstream in release mode (scratch path .build-bench/fake-upstream)"
-fake_pkg="$bench_dir/FakeUpstream"
-timeout 1800 swift build -c release --package-path "$fake_pkg" --scratch-path "$scratch/fake-upstream"
-fake_bin="$(swift build -c release --package-path "$fake_pkg" --scratch-path "$scratch/fake-upstream" --show-bin-path)/FakeUpstream"
-[[ -x "$fake_bin" ]] || die "the release build did not produce $fake_bin"
+build_fake_upstream
 
 # LiteLLM is installed before anything is measured, so that pip never competes with a run.
 venv="$scratch/litellm-venv"
@@ -159,25 +144,6 @@ litellm_pid=""
 # cleanup() may run while a command's output is redirected: it writes to the original streams.
 exec 3>&1 4>&2
 
-alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
-
-# stop_pid PID NAME [group]: SIGTERM (to its process group with "group"), a bounded wait, then SIGKILL.
-stop_pid() {
-    local pid="$1" name="$2" target="$1" waited=0
-    alive "$pid" || return 0
-    [[ "${3:-}" == "group" ]] && target="-$pid"
-    kill -TERM -- "$target" 2>/dev/null || true
-    while alive "$pid" && ((waited < stop_timeout * 10)); do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if alive "$pid"; then
-        echo "gateway/run.sh: $name (pid $pid) did not stop within ${stop_timeout}s of SIGTERM; killing it" >&2
-        kill -KILL -- "$target" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
 stop_oag() {
     if [[ -n "$oag_pid" ]]; then
         stop_pid "$oag_pid" oag
@@ -215,19 +181,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-
-# wait_ready URL PID NAME SECONDS: until URL answers 200, while PID lives.
-wait_ready() {
-    local url="$1" pid="$2" name="$3" limit="$4"
-    for _ in $(seq 1 $((limit * 4))); do
-        alive "$pid" || die "$name exited before it was ready"
-        if [[ "$(curl --noproxy '*' -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)" == "200" ]]; then
-            return 0
-        fi
-        sleep 0.25
-    done
-    die "$name did not answer 200 on $url within ${limit}s"
-}
 
 # --- measuring -------------------------------------------------------------------------
 
@@ -362,7 +315,7 @@ measure() {
     fi
     p50[$name]="$(field p50_us "$line")"
     p99[$name]="$(field p99_us "$line")"
-    non2xx[$name]="$(field non2xx "$line")"
+    non2xx[$name]="$(field unexpected "$line")"
     sockerr[$name]="$(field socket_errors "$line")"
     alive "$pid" || die "$name exited during the throughput run"
 
@@ -388,13 +341,13 @@ measure() {
     lat_switches[$name]="$(per_request $((switches_after - switches_before)) "$(field requests "$line")")"
     lat_p50[$name]="$(field p50_us "$line")"
     lat_p99[$name]="$(field p99_us "$line")"
-    non2xx[$name]=$((${non2xx[$name]} + $(field non2xx "$line")))
+    non2xx[$name]=$((${non2xx[$name]} + $(field unexpected "$line")))
     sockerr[$name]=$((${sockerr[$name]} + $(field socket_errors "$line")))
     errors[$name]=$((${non2xx[$name]} + ${sockerr[$name]}))
     alive "$pid" || die "$name exited during the latency run"
     rss_kib[$name]="$(tree_hwm_kib "$pid")"
     echo "    ${rps[$name]} requests/s (server CPU ${cpu_us[$name]} us/request); p50 ${p50[$name]} us, p99 ${p99[$name]} us; 1 connection: p50 ${lat_p50[$name]} us," \
-        "p99 ${lat_p99[$name]} us; non-2xx ${non2xx[$name]}, socket errors ${sockerr[$name]}; peak RSS ${rss_kib[$name]} KiB"
+        "p99 ${lat_p99[$name]} us; other than 200 ${non2xx[$name]}, socket errors ${sockerr[$name]}; peak RSS ${rss_kib[$name]} KiB"
 }
 
 # --- 1. the fake upstream, directly ----------------------------------------------------
@@ -429,24 +382,8 @@ wait_ready "$oag_base/readyz" "$oag_pid" "oag serve" "$ready_timeout"
 
 echo "==> Signing in as the demo owner and making an API key"
 jar="$work_dir/cookies.txt"
-console() { # console ARGS…: curl against the console with the cookie jar, bounded
-    curl --noproxy '*' -s --max-time 30 -b "$jar" -c "$jar" "$@"
-}
-csrf_of() { sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -n 1; }
-csrf="$(console "$oag_base/login" | csrf_of)"
-[[ -n "$csrf" ]] || die "GET /login had no _csrf field"
-code="$(console -o "$work_dir/login-answer.html" -w '%{http_code}' -H "Origin: $console_origin" \
-    --data-urlencode "email=owner@demo.oag.test" --data-urlencode "password=demo owner password" \
-    --data-urlencode "_csrf=$csrf" "$oag_base/login")"
-[[ "$code" == "303" || "$code" == "302" ]] || die "POST /login answered $code, expected a redirect (see the demo seed output)"
-csrf="$(console "$oag_base/company/api-keys" | csrf_of)"
-[[ -n "$csrf" ]] || die "GET /company/api-keys had no _csrf field (not signed in?)"
-code="$(console -o "$work_dir/api-key-page.html" -w '%{http_code}' -H "Origin: $console_origin" \
-    --data-urlencode "name=bench" --data-urlencode "_csrf=$csrf" "$oag_base/company/api-keys")"
-[[ "$code" == "201" ]] || die "POST /company/api-keys answered $code, expected 201"
-oag_key="$(sed -n 's/.*id="created-key"[^>]*value="\([^"]*\)".*/\1/p' "$work_dir/api-key-page.html" | head -n 1)"
-rm -f "$work_dir/api-key-page.html"
-[[ "$oag_key" == oag_* ]] || die "the API keys page showed no new key"
+sign_in_demo_owner "$oag_base" "$console_origin" "$jar"
+oag_key="$(make_api_key "$oag_base" "$console_origin" "$jar" bench)"
 echo "    key ${oag_key:0:12}… made"
 
 measure "oag" "$oag_base" "$oag_key" "$oag_pid"
@@ -507,14 +444,11 @@ added() { # added US_THROUGH US_DIRECT
 mib() { awk -v kib="$1" 'BEGIN { printf "%.1f MiB", kib / 1024 }'; }
 thousands() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
-cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-memory="$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-swift_version="$(swift --version 2>/dev/null | head -n 1 || true)"
 declare -A labels=([direct]="fake upstream, directly" [oag]="through oag" [LiteLLM]="through LiteLLM $litellm_version")
 
 report="$(
     echo "Gateway benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $memory RAM, $(uname -sr); ${swift_version}"
+    echo "Machine: $(machine_line)"
     echo "oag: $oag_bin ($build_kind), OAG_LOG_LEVEL=warning, embedded PostgreSQL (not counted in RSS)"
     echo "wrk: warm-up ${warmup}s, then ${duration}s at $connections connections / $threads threads, then ${latency_duration}s at 1 connection; loopback"
     echo "Fake upstream: SwiftNIO, $fake_threads event loop thread(s); wrk, the fake upstream and the gateway share the $(nproc) cores"
@@ -532,7 +466,7 @@ report="$(
         echo "| ${labels[$t]} | $(thousands "${rps[$t]}") | $(ms "${p50[$t]}") | $(ms "${p99[$t]}") | $(ms "${lat_p50[$t]}") | $(ms "${lat_p99[$t]}") | $add50 | $add99 | $(mib "${rss_kib[$t]}") | ${errors[$t]} | $(thousands "${cpu_us[$t]}") µs |"
     done
     echo
-    echo "errors = non-2xx answers (wrk counts status >= 400) + socket errors, over the throughput and latency runs."
+    echo "errors = answers other than 200 + socket errors, over the throughput and latency runs."
     echo "added = the gateway's p50/p99 at 1 connection minus that of the fake upstream alone, measured just before it:"
     for t in "${targets[@]}"; do
         [[ "$t" == "direct" ]] || echo "  baseline for $t: p50 $(ms "${base_p50[$t]}"), p99 $(ms "${base_p99[$t]}")"
@@ -559,7 +493,7 @@ report="$(
     echo "  added p50 @1 <= 0.30 ms: $(added "${lat_p50[oag]}" "${base_p50[oag]}") — $(verdict $((oag_added50 <= target_added_p50_us)))"
     echo "  added p99 @1 <= 1.00 ms: $(added "${lat_p99[oag]}" "${base_p99[oag]}") — $(verdict $((oag_added99 <= target_added_p99_us)))"
     echo "  peak RSS <= 80 MiB: $(mib "${rss_kib[oag]}") (RSS at the end $(mib "$oag_rss_end_kib")) — $(verdict $((rss_kib[oag] <= target_rss_kib)))"
-    echo "  errors: ${errors[oag]} (non-2xx ${non2xx[oag]}, socket ${sockerr[oag]})"
+    echo "  errors: ${errors[oag]} (other than 200 ${non2xx[oag]}, socket ${sockerr[oag]})"
     if [[ -n "${rps[LiteLLM]:-}" ]]; then
         echo "oag / LiteLLM: $(awk -v a="${rps[oag]}" -v b="${rps[LiteLLM]}" 'BEGIN { if (b > 0) printf "%.0f", a / b; else print "inf" }')x the requests/s at $connections connections"
     fi
@@ -578,5 +512,5 @@ echo
 echo "Table written to ${results_file#"$repo_root"/}; raw wrk output in ${kept#"$repo_root"/}; logs in ${logs_dir#"$repo_root"/}/"
 
 for t in "${targets[@]}"; do
-    ((${errors[$t]} == 0)) || { echo "gateway/run.sh: $t had ${non2xx[$t]} non-2xx answers and ${sockerr[$t]} socket errors" >&2; exit 1; }
+    ((${errors[$t]} == 0)) || { echo "gateway/run.sh: $t had ${non2xx[$t]} answers other than 200 and ${sockerr[$t]} socket errors" >&2; exit 1; }
 done

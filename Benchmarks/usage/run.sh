@@ -26,6 +26,7 @@
 #   OAG_RESOURCES_DIR=/path     Templates/, Migrations/ … for that binary (default: this repository)
 set -euo pipefail
 
+bench_name="usage/run.sh"
 small="${SMALL:-20000}"
 large="${LARGE:-2000000}"
 requests="${REQUESTS:-300}"
@@ -69,17 +70,7 @@ done
 
 # --- the server binary -----------------------------------------------------------------
 
-if [[ -n "${OAG_BIN:-}" ]]; then
-    oag_bin="$OAG_BIN"
-    [[ -x "$oag_bin" ]] || die "OAG_BIN=$oag_bin is not an executable file"
-    build_kind="given by OAG_BIN"
-else
-    echo "==> Building oag in release mode (scratch path .build-bench)"
-    swift build -c release --product oag --scratch-path .build-bench
-    oag_bin="$(swift build -c release --product oag --scratch-path .build-bench --show-bin-path)/oag"
-    [[ -x "$oag_bin" ]] || die "the release build did not produce $oag_bin"
-    build_kind="release"
-fi
+build_release_oag
 "$oag_bin" demo seed --help 2>/dev/null | grep -q -- '--usage-events' ||
     die "$oag_bin has no 'demo seed --usage-events'; rebuild it"
 
@@ -98,31 +89,14 @@ results_file="$repo_root/.build-bench/usage-results.txt"
 # cleanup() may run while a command's output is redirected: it writes to the original streams.
 exec 3>&1 4>&2
 
-stop_pid() { # stop_pid PID NAME: SIGTERM, bounded wait, then SIGKILL; returns 1 if it had to kill
-    local pid="$1" name="$2" waited=0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && ((waited < stop_timeout * 10)); do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "usage/run.sh: $name (pid $pid) did not stop within ${stop_timeout}s of SIGTERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        return 1
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
 # Stops the seeding command and the server (which then stops its embedded PostgreSQL),
 # checks that no postgres of this run is left, removes the temporary directory.
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
     exec 1>&3 2>&4
-    if [[ -n "$seed_pid" ]]; then stop_pid "$seed_pid" "oag demo seed" || status=1; fi
-    if [[ -n "$server_pid" ]]; then stop_pid "$server_pid" "oag serve" || status=1; fi
+    if [[ -n "$seed_pid" ]]; then stop_pid "$seed_pid" "oag demo seed"; fi
+    if [[ -n "$server_pid" ]]; then stop_pid "$server_pid" "oag serve"; fi
     # The embedded PostgreSQL of this run is `postgres -D $data_dir/pg`; none may remain
     # (a seed that ran alone and was killed could leave it).
     if ! stop_leftover_postgres "$data_dir" "usage/run.sh"; then
@@ -206,19 +180,8 @@ wait_for_quiet() {
 
 # sign_in: a fresh cookie jar signed in as the demo owner.
 sign_in() {
-    local jar="$work_dir/cookies" token code
-    rm -f "$jar"
-    token="$(curl -s --max-time 10 -c "$jar" "$base/login" |
-        sed -n -E 's/.*name="_csrf"[^>]*value="([^"]+)".*/\1/p; s/.*value="([^"]+)"[^>]*name="_csrf".*/\1/p' | head -n 1)"
-    [[ -n "$token" ]] || die "GET /login has no _csrf field"
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -b "$jar" -c "$jar" \
-        -H "Origin: $public_url" \
-        --data-urlencode "email=owner@demo.oag.test" \
-        --data-urlencode "password=demo owner password" \
-        --data-urlencode "_csrf=$token" \
-        "$base/login")"
-    [[ "$code" == "303" || "$code" == "302" ]] || die "POST /login answered $code, expected a redirect"
-    grep -q $'\toag_session\t' "$jar" || die "POST /login set no oag_session cookie"
+    rm -f "$work_dir/cookies"
+    sign_in_demo_owner "$base" "$public_url" "$work_dir/cookies"
 }
 
 from_day="$(date -u -d '89 days ago' +%F)"
@@ -287,16 +250,7 @@ seed "$small" small
 echo "==> Starting $oag_bin serve on $base (public URL $public_url, data in $data_dir)"
 env "${oag_env[@]}" "$oag_bin" serve >"$server_log" 2>&1 &
 server_pid=$!
-ready=0
-for _ in $(seq 1 $((ready_timeout * 4))); do
-    kill -0 "$server_pid" 2>/dev/null || die "oag serve exited before it was ready"
-    if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/readyz" || true)" == "200" ]]; then
-        ready=1
-        break
-    fi
-    sleep 0.25
-done
-((ready)) || die "oag serve did not answer 200 on /readyz within ${ready_timeout}s"
+wait_ready "$base/readyz" "$server_pid" "oag serve" "$ready_timeout"
 
 measure "$small"
 seed $((large - small)) large
@@ -306,13 +260,11 @@ measure "$large"
 # --- report ----------------------------------------------------------------------------
 
 added=$((large - small))
-cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-swift_version="$(swift --version 2>/dev/null | head -n 1 || true)"
 fmt() { sed -E ':a; s/^([0-9]+)([0-9]{3})/\1,\2/; ta' <<<"$1"; } # 2000000 → 2,000,000
 
 report="$(
     echo "Usage pages benchmark, $started_at"
-    echo "Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)${swift_version:+; $swift_version}"
+    echo "Machine: $(machine_line)"
     echo "Server:  $oag_bin ($build_kind), OAG_LOG_LEVEL=warning, embedded PostgreSQL"
     echo "Method:  range $from_day..$to_day (90 days, UTC); per size and page $warmup warm-up then $requests sequential"
     echo "         requests on one keep-alive connection (curl time_total, loopback), signed in as the demo owner"
