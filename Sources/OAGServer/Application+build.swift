@@ -4,17 +4,23 @@ import GatewayCore
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import WebConsole
 
 /// Builds the whole app, as `oag serve` runs it and as tests drive it.
 ///
-/// Before the server accepts connections it migrates the database and, on a
-/// first start, publishes the privacy policy shipped in `Content/`.
+/// It migrates the database first, so that the background jobs, which start with the server,
+/// never meet an older schema; on a first start the server publishes the privacy policy shipped
+/// in `Content/` before it accepts connections. An embedded server this process runs is `watched`:
+/// started again when it stops on its own.
 public func buildApplication(
-    config: AppConfig, database settings: DatabaseSettings, logger: Logger
+    config: AppConfig, database settings: DatabaseSettings, watching embedded: EmbeddedPostgres? = nil, logger: Logger
 ) async throws -> some ApplicationProtocol {
     let resources = config.resourcesDirectory
     let migrator = try Migrator(directory: resources + "/Migrations", logger: logger)
+    _ = try await settings.owner.withConnection(logger: logger) { owner in
+        try await migrator.migrate(owner, appRole: settings.appRole)
+    }
     let client = PostgresClient(configuration: settings.app.clientConfiguration, backgroundLogger: logger)
     let database = Database(client: client, logger: logger)
     let outbound = OutboundHTTP(config: config)
@@ -28,27 +34,26 @@ public func buildApplication(
     let router = buildRouter(config: config, services: services, database: database, logger: logger)
 
     let readTimeout = TimeAmount.nanoseconds(Int64(config.readTimeout.components.seconds) * 1_000_000_000)
+    var background: [any Service] = [
+        client,
+        MaintenanceService(job: services.maintenance, logger: logger),
+        // Listed after the server's own shutdown: usage of requests still finishing is written last.
+        UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
+        DeletionJobService(
+            job: DeletionJob(database: database, integrations: services.integrations, lease: config.deletionLease),
+            interval: config.deletionJobInterval,
+            logger: logger),
+        HTTPClientService(outbound: outbound),
+    ]
+    if let embedded { background.append(EmbeddedPostgresWatchdog(server: embedded, logger: logger)) }
     var app = Application(
         router: router,
         // A connection gets `readTimeout` to send each request, head and body, and as long between requests.
         server: .http1(configuration: .init(additionalChannelHandlers: [ReadDeadline(limit: readTimeout)], idleTimeout: readTimeout)),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
-        services: [
-            client,
-            MaintenanceService(job: services.maintenance, logger: logger),
-            // Listed after the server's own shutdown: usage of requests still finishing is written last.
-            UsageFlushService(recorder: services.usage, interval: config.usageFlushInterval, logger: logger),
-            DeletionJobService(
-                job: DeletionJob(database: database, integrations: services.integrations, lease: config.deletionLease),
-                interval: config.deletionJobInterval,
-                logger: logger),
-            HTTPClientService(outbound: outbound),
-        ],
+        services: background,
         logger: logger)
     app.beforeServerStarts {
-        _ = try await settings.owner.withConnection(logger: logger) { owner in
-            try await migrator.migrate(owner, appRole: settings.appRole)
-        }
         try await services.policies.publishInitialVersionIfNone(markdownFile: resources + "/Content/privacy-policy.md")
     }
     return app

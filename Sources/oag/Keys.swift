@@ -16,7 +16,8 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let (config, logger) = try loadConfiguration()
             let ring = try config.keyRing(logger: logger)
-            try await withDatabase(config: config, logger: logger) { settings in
+            try await withDatabase(config: config, logger: logger) { launcher in
+                let settings = launcher.settings
                 let migrator = try Migrator(directory: config.resourcesDirectory + "/Migrations", logger: logger)
                 let rewrapped = try await settings.owner.withConnection(logger: logger) { connection in
                     try await migrator.migrate(connection, appRole: settings.appRole)

@@ -10,7 +10,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = try loadConfiguration()
-        try await withDatabase(config: config, logger: logger) { settings in
+        try await withDatabase(config: config, logger: logger) { launcher in
+            let settings = launcher.settings
             let migrator = try Migrator(directory: config.resourcesDirectory + "/Migrations", logger: logger)
             let applied = try await settings.owner.withConnection(logger: logger) { owner in
                 try await migrator.migrate(owner, appRole: settings.appRole)

@@ -32,7 +32,7 @@ func loadConfiguration() throws -> (AppConfig, Logger) {
 }
 
 /// Starts the database, runs `body`, and always stops an embedded server again.
-func withDatabase(config: AppConfig, logger: Logger, _ body: (DatabaseSettings) async throws -> Void) async throws {
+func withDatabase(config: AppConfig, logger: Logger, _ body: (DatabaseLauncher) async throws -> Void) async throws {
     let launcher: DatabaseLauncher
     do {
         launcher = try await DatabaseLauncher.start(config: config, logger: logger)
@@ -41,7 +41,7 @@ func withDatabase(config: AppConfig, logger: Logger, _ body: (DatabaseSettings) 
         throw ExitCode.failure
     }
     do {
-        try await body(launcher.settings)
+        try await body(launcher)
     } catch {
         try? await launcher.stop()
         if error is ExitCode { throw error }
@@ -55,7 +55,8 @@ func withDatabase(config: AppConfig, logger: Logger, _ body: (DatabaseSettings) 
 func withMigratedDatabase(
     config: AppConfig, logger: Logger, _ body: @escaping @Sendable (Database) async throws -> Void
 ) async throws {
-    try await withDatabase(config: config, logger: logger) { settings in
+    try await withDatabase(config: config, logger: logger) { launcher in
+        let settings = launcher.settings
         let migrator = try Migrator(directory: config.resourcesDirectory + "/Migrations", logger: logger)
         try await settings.owner.withConnection(logger: logger) { connection in
             try await migrator.migrate(connection, appRole: settings.appRole)

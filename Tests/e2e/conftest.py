@@ -145,6 +145,8 @@ def serve(workdir, port: int | None = None, **environment):
     assert postgres_pids(server.data_dir) == [], "no postgres may outlive oag"
     leaked = secret_registry.leaked_into(server.log())
     assert not leaked, f"the server's log holds secrets: {[secret[:8] + '…' for secret in leaked]}"
+    # Background jobs start with the server: one that ran before the migrations would log this.
+    assert "does not exist" not in server.log(), "the server queried a table its migrations had not made yet"
 
 
 @pytest.fixture

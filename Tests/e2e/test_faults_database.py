@@ -4,6 +4,7 @@ usage. What must hold: nothing answers 500 or hangs, the outage shows on /readyz
 service comes back by itself, and no acknowledged usage is lost beyond what the README promises."""
 
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -191,6 +192,28 @@ def test_a_database_restart_under_load_is_a_clean_503_outage_and_loses_no_usage(
         time.sleep(0.5)
     flusher = [line for line in server.log().splitlines() if "usage events" in line]
     assert stored_usage(server).get(200, 0) == answered, f"{summary} {flusher[-5:]}"
+
+
+def test_an_embedded_database_that_dies_is_started_again_by_oag(server_with_llm):
+    """The postmaster killed outright, as an out-of-memory killer would: the outage shows on /readyz,
+    and after its grace period (30 s) `oag` starts the server again by itself, without a restart."""
+    server = server_with_llm
+    owner, key = signed_up_owner_with_key(server)
+    assert chat(server, key)[0] == 200
+    [postmaster] = postgres_pids(server.data_dir)
+    os.kill(postmaster, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while http_status(server.base_url + "/readyz") != 503:
+        assert time.monotonic() < deadline, "readiness never reported the outage"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 120
+    while http_status(server.base_url + "/readyz") != 200:
+        assert time.monotonic() < deadline, f"oag did not start its database again: {server.log()[-2000:]}"
+        time.sleep(1)
+    assert postgres_pids(server.data_dir) not in ([], [postmaster])
+    assert chat(server, key)[0] == 200
+    assert page(owner, "/dashboard")[0] == 200
+    assert "Started the embedded PostgreSQL again" in server.log()
 
 
 @pytest.mark.parametrize("kills", [1, pytest.param(3, marks=pytest.mark.slow)])

@@ -85,6 +85,17 @@ public final class EmbeddedPostgres: Sendable {
         logger.info("Embedded PostgreSQL stopped")
     }
 
+    /// Starts the server again if this process runs it and it is not running (it crashed, was
+    /// killed, or someone stopped it); true when it did.
+    public func startAgainIfDown() async throws -> Bool {
+        guard ownership.withLock({ $0 }) != nil, runningServerPID() == nil else { return false }
+        let binaries = try PostgresBinaries.locate()
+        let account = try ServerAccount.current()
+        try await clearLeftoversOfEarlierRun(binaries: binaries, account: account)
+        try await startServer(binaries: binaries, account: account)
+        return true
+    }
+
     /// An exclusive lock on `<data>/oag.lock`, held until `stop()`; the kernel releases it when a
     /// process dies, so a killed `oag` never blocks the next one. False when another process holds it.
     private func takeOwnership() throws -> Bool {
