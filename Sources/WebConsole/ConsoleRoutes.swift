@@ -14,7 +14,8 @@ public struct ConsoleRoutes: Sendable {
 
     public func addRoutes(to router: Router<ConsoleRequestContext>) {
         router.get(RouterPath(SitePaths.home)) { _, context in
-            Response.redirect(to: context.identity == nil ? SitePaths.privacy : SitePaths.dashboard)
+            guard let identity = context.identity else { return Response.redirect(to: SitePaths.privacy) }
+            return Response.redirect(to: SitePaths.start(isOperator: identity.user.isOperator, hasCompany: identity.tenant != nil))
         }
         let everyone = router.group()
         PrivacyController(renderer: services.renderer, policies: services.policies).addRoutes(to: everyone)

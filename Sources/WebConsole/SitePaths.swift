@@ -75,6 +75,11 @@ public enum SitePaths {
     }
 
     /// Where to go after signing in: only a path on this site, never another origin.
+    /// Where a signed-in user starts: an operator who belongs to no company has no dashboard.
+    public static func start(isOperator: Bool, hasCompany: Bool) -> String {
+        isOperator && !hasCompany ? admin : dashboard
+    }
+
     public static func safeNext(_ candidate: String?) -> String {
         // A single leading slash and no control or space characters: browsers drop tabs and
         // newlines from URLs, so "/\t/evil.example" would otherwise become "//evil.example".

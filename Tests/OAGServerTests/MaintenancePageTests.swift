@@ -22,6 +22,7 @@ struct MaintenancePageTests {
             try await data.rows("DELETE FROM maintenance_runs")
             let operatorBrowser = Browser(client)
             try await world.signIn(operatorBrowser, as: .platformOperator)
+            #expect(try await operatorBrowser.get("/").headers[.location] == "/admin", "an operator without a company starts there")
             #expect(try await operatorBrowser.get("/admin").text.contains(#"href="/admin/maintenance""#))
             let empty = try await operatorBrowser.get("/admin/maintenance")
             #expect(empty.status == .ok)

@@ -58,7 +58,8 @@ struct AuthController {
             let company = try await services.memberships.memberships(of: user.id).first?.companyID
             let cookie = try await services.startSession(
                 for: user.id, company: company, replacing: context.identity?.session, ip: context.clientIP)
-            let destination = company == nil && user.isOperator ? SitePaths.admin : SitePaths.safeNext(next)
+            let start = SitePaths.start(isOperator: user.isOperator, hasCompany: company != nil)
+            let destination = start == SitePaths.admin ? start : SitePaths.safeNext(next)
             // A provider account waiting in this browser for its owner to confirm is linked now.
             let linked = try await services.providerSignIn.completeLink(for: user, binding: context.csrfToken, ip: context.clientIP)
             var response = Response.redirect(
