@@ -88,7 +88,7 @@ public struct ThreadService: Sendable {
         let thread = ConversationThread(
             id: UUID(), companyID: tenant.companyID, userID: tenant.userID, title: title, model: model, createdAt: Date(), updatedAt: Date()
         )
-        try await database.withTenant(tenant.companyID) { connection in
+        _ = try await database.withTenant(tenant.companyID) { connection in
             try await connection.rows(
                 "INSERT INTO threads (company_id, id, user_id, title, model) VALUES (\(thread.companyID), \(thread.id), \(tenant.userID), \(title), \(model))",
                 logger: logger)
