@@ -3,6 +3,11 @@ import GatewayCore
 import HTTPTypes
 import Hummingbird
 
+/// A request context that knows the client's address (behind a trusted proxy, not the peer's).
+public protocol ClientAddressRequestContext: RequestContext {
+    var clientIP: String? { get }
+}
+
 /// The OpenAI-compatible API under `/v1`. Its errors are JSON in OpenAI's shape, never HTML pages.
 public struct GatewayRoutes: Sendable {
     public static let pathPrefix = "/v1/"
@@ -19,7 +24,7 @@ public struct GatewayRoutes: Sendable {
         self.threads = threads
     }
 
-    public func addRoutes<Context: RemoteAddressRequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: ClientAddressRequestContext>(to router: Router<Context>) {
         let v1 = router.group("v1").add(middleware: OpenAIErrorMiddleware())
         v1.post("chat/completions") { request, context in try await chatCompletions(request, context: context) }
         v1.get("models") { request, context in try await models(request, context: context) }
@@ -30,7 +35,7 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    func chatCompletions(_ request: Request, context: some RemoteAddressRequestContext) async throws -> Response {
+    func chatCompletions(_ request: Request, context: some ClientAddressRequestContext) async throws -> Response {
         let key = try await authenticate(request, context: context)
         var threadID: UUID?
         if let header = request.headers[Self.threadHeader] {
@@ -63,7 +68,7 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    func models(_ request: Request, context: some RemoteAddressRequestContext) async throws -> Response {
+    func models(_ request: Request, context: some ClientAddressRequestContext) async throws -> Response {
         let key = try await authenticate(request, context: context)
         let models = try await gateway.models(for: GatewayCaller(key: key))
         let list: JSONValue = .object([
@@ -79,7 +84,7 @@ public struct GatewayRoutes: Sendable {
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: list.encoded())))
     }
 
-    private func authenticate(_ request: Request, context: some RemoteAddressRequestContext) async throws -> AuthenticatedKey {
+    private func authenticate(_ request: Request, context: some ClientAddressRequestContext) async throws -> AuthenticatedKey {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw OpenAIError(
                 status: .unauthorized,
@@ -87,6 +92,6 @@ public struct GatewayRoutes: Sendable {
                 type: "invalid_request_error", code: "missing_api_key")
         }
         return try await keys.authenticate(
-            bearer: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), from: context.remoteAddress?.ipAddress)
+            bearer: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), from: context.clientIP)
     }
 }

@@ -111,6 +111,7 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
     let identities = IdentityResolver(
         sessions: services.sessions, users: services.accounts.users, memberships: services.memberships, policies: services.policies)
     router.addMiddleware {
+        ClientAddressMiddleware(trusted: config.trustedProxies)
         RequestLogMiddleware()
         MetricsMiddleware()
         SecurityHeadersMiddleware(
@@ -129,3 +130,5 @@ public func buildRouter(config: AppConfig, services: ConsoleServices, database: 
     GatewayRoutes(gateway: services.gateway, keys: services.apiKeys, threads: services.threads).addRoutes(to: router)
     return router
 }
+
+extension ConsoleRequestContext: ClientAddressRequestContext {}

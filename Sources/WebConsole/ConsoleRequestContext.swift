@@ -9,7 +9,8 @@ public struct ConsoleRequestContext: RemoteAddressRequestContext {
 
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
-    public var clientIP: String? { remoteAddress?.ipAddress }
+    /// The client's address: the TCP peer's, or what a trusted proxy says (`ClientAddressMiddleware`).
+    public var clientIP: String?
     /// Who is signed in, and their active company; set by `SessionMiddleware`.
     public var identity: Identity?
     /// The token every form of this page must carry: the session's, or an anonymous visitor's.
@@ -22,6 +23,7 @@ public struct ConsoleRequestContext: RemoteAddressRequestContext {
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+        self.clientIP = remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { Self.maxBodySize }

@@ -79,6 +79,8 @@ struct AppConfigTests {
         ("OAG_SESSION_IDLE_MINUTES", "0"), ("OAG_SESSION_MAX_HOURS", "forever"), ("OAG_READ_TIMEOUT_SECONDS", "0"),
         ("OAG_RESOURCES_DIR", "/nonexistent"), ("OAG_GITLAB_TOKEN_URL", "gitlab.internal/oauth/token"),
         ("OAG_UPSTREAM_TIMEOUT_SECONDS", "0"), ("OAG_DELETION_LEASE_SECONDS", "5 minutes"),
+        ("OAG_TRUSTED_PROXIES", "10.0.0.0/33"), ("OAG_TRUSTED_PROXIES", "10.0.0.1, lb.internal"), ("OAG_TRUSTED_PROXIES", "fd00::/129"),
+        ("OAG_TRUSTED_PROXIES", "10.0.0.1/8/8"), ("OAG_TRUSTED_PROXIES", "10.0.0.1/+8"),
     ])
     func aBadValueIsNamedInTheError(variable: String, value: String) {
         #expect {

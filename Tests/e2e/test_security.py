@@ -294,20 +294,47 @@ def test_over_https_cookies_are_host_only_and_secure_and_links_stay_out_of_the_l
     secret_registry.remember(link.group(1))
 
 
-def test_unknown_api_keys_from_one_address_are_limited_with_an_openai_error(server):
-    statuses = []
-    for _ in range(31):
+def unknown_key_statuses(server, count: int, forwarded_for: str | None = None) -> list[tuple[int, urllib.error.HTTPError]]:
+    """`count` calls of /v1/models with made-up keys, optionally claiming a client address."""
+    answers = []
+    for _ in range(count):
         key = "oag_" + secrets.token_urlsafe(32)
         secret_registry.remember(key)
-        request = urllib.request.Request(server.public_url + "/v1/models", headers={"Authorization": f"Bearer {key}"})
+        headers = {"Authorization": f"Bearer {key}"}
+        if forwarded_for:
+            headers["X-Forwarded-For"] = forwarded_for
         try:
-            urllib.request.urlopen(request, timeout=30)
+            urllib.request.urlopen(urllib.request.Request(server.public_url + "/v1/models", headers=headers), timeout=30)
         except urllib.error.HTTPError as error:
-            statuses.append(error.code)
-            last = error
-            body = json.loads(error.read())
-    assert statuses[:30] == [401] * 30
-    assert statuses[30] == 429
+            error.body = error.read()
+            answers.append((error.code, error))
+    return answers
+
+
+def test_unknown_api_keys_from_one_address_are_limited_with_an_openai_error(server):
+    answers = unknown_key_statuses(server, 31, forwarded_for="203.0.113.5")
+    assert [status for status, _ in answers[:30]] == [401] * 30
+    status, last = answers[30]
+    assert status == 429
     assert int(last.headers["Retry-After"]) > 0
+    body = json.loads(last.body)
     assert body["error"]["code"] == "rate_limit_exceeded" and body["error"]["type"] == "rate_limit_error"
     assert header_problems(last.headers) == []
+    # No proxy is trusted by default: a client cannot escape the limit by naming another address.
+    assert unknown_key_statuses(server, 1, forwarded_for="203.0.113.6")[0][0] == 429
+
+
+@pytest.fixture
+def server_behind_proxy(workdir):
+    """`oag serve` that trusts the loopback address as its load balancer (OAG_TRUSTED_PROXIES)."""
+    yield from serve(workdir, OAG_TRUSTED_PROXIES="127.0.0.1, ::1")
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(server_behind_proxy):
+    server = server_behind_proxy
+    # The client wrote the first entry itself; the balancer appended the address it saw.
+    answers = unknown_key_statuses(server, 31, forwarded_for="198.51.100.1, 203.0.113.5")
+    assert [status for status, _ in answers] == [401] * 30 + [429]
+    assert unknown_key_statuses(server, 1, forwarded_for="198.51.100.1, 203.0.113.6")[0][0] == 401, "another client"
+    assert unknown_key_statuses(server, 1, forwarded_for="203.0.113.5")[0][0] == 429, "the same client"
+    assert unknown_key_statuses(server, 1)[0][0] == 401, "the balancer's own requests count as its own"

@@ -39,6 +39,8 @@ public struct AppConfig: Sendable {
     /// How long a client may take to send a request, head and body (`OAG_READ_TIMEOUT_SECONDS`), and
     /// how long a kept-alive connection may wait for its next one; slower connections are closed.
     public var readTimeout: Duration
+    /// Load balancers whose `X-Forwarded-For` names the client (`OAG_TRUSTED_PROXIES`); none by default.
+    public var trustedProxies: TrustedProxies
 
     public var usesHTTPS: Bool { baseURL.hasPrefix("https://") }
 
@@ -62,7 +64,8 @@ public struct AppConfig: Sendable {
         deletionJobInterval: Duration = .seconds(2),
         deletionLease: Duration = .seconds(300),
         logLevel: Logger.Level = .info,
-        readTimeout: Duration = .seconds(30)
+        readTimeout: Duration = .seconds(30),
+        trustedProxies: TrustedProxies = .none
     ) {
         self.host = host
         self.port = port
@@ -85,6 +88,7 @@ public struct AppConfig: Sendable {
         self.deletionLease = deletionLease
         self.logLevel = logLevel
         self.readTimeout = readTimeout
+        self.trustedProxies = trustedProxies
     }
 
     /// The configured key ring, or in development one generated into the data directory.
@@ -126,7 +130,8 @@ public struct AppConfig: Sendable {
             usageRetentionMonths: try reader.positiveInteger("OAG_USAGE_RETENTION_MONTHS", maximum: 120) ?? 13,
             deletionLease: .seconds(try reader.positiveInteger("OAG_DELETION_LEASE_SECONDS", maximum: 86_400) ?? 300),
             logLevel: try reader.logLevel("OAG_LOG_LEVEL") ?? .info,
-            readTimeout: .seconds(try reader.positiveInteger("OAG_READ_TIMEOUT_SECONDS", maximum: 3600) ?? 30)
+            readTimeout: .seconds(try reader.positiveInteger("OAG_READ_TIMEOUT_SECONDS", maximum: 3600) ?? 30),
+            trustedProxies: try reader.trustedProxies("OAG_TRUSTED_PROXIES")
         )
         // In production one role for both would silently switch off the database's tenant guard.
         if config.databaseURL != nil, config.databaseOwnerURL == nil, config.usesHTTPS {
@@ -178,6 +183,16 @@ struct EnvironmentReader {
             throw ConfigError(variable: name, problem: "expected a whole number from 1 to \(maximum), got \"\(raw)\"")
         }
         return value
+    }
+
+    func trustedProxies(_ name: String) throws(ConfigError) -> TrustedProxies {
+        guard let raw = string(name) else { return .none }
+        switch TrustedProxies.parse(raw) {
+        case .success(let proxies): return proxies
+        case .failure(let problem):
+            throw ConfigError(
+                variable: name, problem: "expected IP addresses or CIDR networks separated by commas, got \"\(problem.entry)\"")
+        }
     }
 
     func host(_ name: String) throws(ConfigError) -> String? {
