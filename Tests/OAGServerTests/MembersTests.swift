@@ -218,6 +218,36 @@ struct MembersTests {
         }
     }
 
+    @Test func aLongMemberListComesFiftyAtATimeInTheOrderPeopleJoined() async throws {
+        try await withWorld { world, data, client in
+            // The world's four members of company A joined first; 52 more join a minute apart after them.
+            try await data.rows(
+                """
+                WITH joiners AS (
+                    SELECT gen_random_uuid() AS id, n FROM generate_series(1, 52) AS n)
+                , users AS (
+                    INSERT INTO users (id, email, name, password_hash)
+                    SELECT id, 'joiner' || n || '@world.test', 'Joiner ' || lpad(n::text, 2, '0'), 'x' FROM joiners RETURNING id)
+                INSERT INTO memberships (company_id, user_id, role, joined_at)
+                SELECT \(world.companyA), j.id, 'member', now() + n * interval '1 minute' FROM joiners j
+                """)
+            let admin = Browser(client)
+            try await world.signIn(admin, as: .admin)
+            let first = try await admin.get("/company/members").text
+            #expect(first.contains("56 members"))
+            #expect(first.contains("Alice Owner") && first.contains("Joiner 46") && !first.contains("Joiner 47"), "the first 50")
+            let range = try #require(first.range(of: #"/company/members\?after=[^"]+"#, options: .regularExpression))
+            let next = String(first[range]).replacingOccurrences(of: "&amp;", with: "&")
+            let second = try await admin.get(next)
+            #expect(second.status == .ok)
+            #expect(second.text.contains("Joiner 47") && second.text.contains("Joiner 52") && !second.text.contains("Joiner 46"))
+            #expect(!second.text.contains("More members") && second.text.contains("Back to the first members"))
+            #expect(try await admin.get("/dashboard").text.contains("56"), "the dashboard counts them all")
+            let hostile = try await admin.get("/company/members?after=nan&id=\(UUID())")
+            #expect(hostile.status == .ok && hostile.text.contains("Alice Owner"), "a cursor no list could hold shows the first page")
+        }
+    }
+
     @Test(arguments: ["1e300", "nan", "inf", "-5", "abc", "9999999999999"])
     func aHostileAuditCursorShowsTheNewestPage(_ before: String) async throws {
         try await withWorld { world, _, client in

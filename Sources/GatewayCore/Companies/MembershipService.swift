@@ -36,7 +36,8 @@ public struct MembershipService: Sendable {
         }
     }
 
-    public func members(of tenant: Tenant) async throws -> [Member] {
+    /// Members in the order they joined, `limit` at a time, continuing after `after` (keyset pagination).
+    public func members(of tenant: Tenant, after: (Date, UUID)? = nil, limit: Int) async throws -> [Member] {
         try tenant.require(.viewMembers)
         return try await database.withTenant(tenant.companyID) { connection in
             try await connection.rows(
@@ -44,13 +45,23 @@ public struct MembershipService: Sendable {
                 SELECT u.id, u.name, u.email, m.role, m.joined_at
                 FROM memberships m JOIN users u ON u.id = m.user_id
                 WHERE m.company_id = \(tenant.companyID)
-                ORDER BY m.joined_at, u.name
+                  AND (\(after?.0)::timestamptz IS NULL OR (m.joined_at, m.user_id) > (\(after?.0), \(after?.1)))
+                ORDER BY m.joined_at, m.user_id
+                LIMIT \(limit)
                 """, logger: logger
             ).map { row in
                 let (id, name, email, role, joinedAt) = try row.decode((UUID, String, String, String, Date).self)
                 return Member(
                     userID: id, name: name, email: EmailAddress(trusted: email), role: Role(rawValue: role) ?? .member, joinedAt: joinedAt)
             }
+        }
+    }
+
+    public func memberCount(of tenant: Tenant) async throws -> Int {
+        try tenant.require(.viewMembers)
+        return try await database.withTenant(tenant.companyID) { connection in
+            try await connection.rows("SELECT count(*) FROM memberships WHERE company_id = \(tenant.companyID)", logger: logger)[0]
+                .decode(Int.self)
         }
     }
 

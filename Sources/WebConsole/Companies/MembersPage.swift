@@ -4,6 +4,7 @@ import GatewayCore
 /// `/company/members`: members with their roles, pending invitations, and the invitation form.
 struct MembersPage: ConsolePage {
     static let template = "companies/members"
+    static let pageSize = 50
 
     struct MemberRow: Sendable {
         let name: String
@@ -31,6 +32,10 @@ struct MembersPage: ConsolePage {
     let title = "Members"
     let companyName: String
     let members: [MemberRow]
+    /// How many members the company has in all ("12 members").
+    let countLabel: String
+    let nextHref: String?
+    let firstHref: String?
     let invitations: [InvitationRow]
     let inviteEmail: FieldView
     let inviteRole: FieldView
@@ -39,15 +44,18 @@ struct MembersPage: ConsolePage {
     let createdLink: String?
     let createdFor: String?
 
+    /// `members` may hold one more than `pageSize`: then another page follows the last one shown.
     static func make(
-        tenant: Tenant, members: [Member], invitations: [Invitation], form: FormFields = FormFields(), errors: FieldErrors = FieldErrors(),
-        createdLink: String? = nil, createdFor: String? = nil, chrome: PageChrome
+        tenant: Tenant, members: [Member], count: Int, isFirstPage: Bool = true, invitations: [Invitation], form: FormFields = FormFields(),
+        errors: FieldErrors = FieldErrors(), createdLink: String? = nil, createdFor: String? = nil, chrome: PageChrome
     ) -> MembersPage {
         let assignable = Role.allCases.reversed().filter { AccessPolicy.mayAssign($0, to: .member, as: tenant.role) }
+        let shown = members.prefix(pageSize)
+        let last = members.count > pageSize ? shown.last : nil
         return MembersPage(
             chrome: chrome,
             companyName: tenant.companyName,
-            members: members.map { member in
+            members: shown.map { member in
                 let isYou = member.userID == tenant.userID
                 return MemberRow(
                     name: member.name, email: member.email.value, roleLabel: member.role.label,
@@ -60,6 +68,9 @@ struct MembersPage: ConsolePage {
                         allowed: Role.allCases.reversed().filter { AccessPolicy.mayAssign($0, to: member.role, as: tenant.role) }),
                     fieldID: member.userID.uuidString.lowercased())
             },
+            countLabel: count == 1 ? "1 member" : "\(count) members",
+            nextHref: last.map { PageCursor(time: $0.joinedAt, id: $0.userID).href(SitePaths.members, key: "after") },
+            firstHref: isFirstPage ? nil : SitePaths.members,
             invitations: invitations.map {
                 InvitationRow(
                     email: $0.email.value, roleLabel: $0.role.label, expiresOn: DisplayDate.day($0.expiresAt),
@@ -105,7 +116,7 @@ struct AuditPage: ConsolePage {
                     whenISO: DisplayDate.iso($0.occurredAt), action: describe($0.kind), actor: $0.actorName ?? "—", detail: $0.detail,
                     ip: $0.ip ?? "—")
             },
-            olderHref: last.map { "\(SitePaths.audit)?before=\($0.occurredAt.timeIntervalSince1970)&id=\($0.id.uuidString.lowercased())" })
+            olderHref: last.map { PageCursor(time: $0.occurredAt, id: $0.id).href(SitePaths.audit, key: "before") })
     }
 
     static func describe(_ kind: AuditEvent.Kind) -> String {

@@ -14,7 +14,7 @@ struct DashboardController {
     @Sendable func show(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let identity = try context.signedInIdentity()
         let tenant = try context.tenant()
-        let memberCount = AccessPolicy.allows(tenant.role, .viewMembers) ? try await services.memberships.members(of: tenant).count : nil
+        let memberCount = AccessPolicy.allows(tenant.role, .viewMembers) ? try await services.memberships.memberCount(of: tenant) : nil
         let connections = try await services.integrations.connections(of: tenant)
         let usage = try await services.usageReports.memberReport(tenant, range: try UsageRange(from: nil, to: nil))
         return services.renderer.render(
