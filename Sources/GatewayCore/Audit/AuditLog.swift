@@ -63,7 +63,7 @@ public struct AuditLog: Sendable {
     }
 
     /// The newest events first, `limit` at a time, continuing before `before` (keyset pagination).
-    public func events(for tenant: Tenant, before: (Date, UUID)? = nil, limit: Int = 50) async throws -> [AuditEvent] {
+    public func events(for tenant: Tenant, before: KeysetCursor? = nil, limit: Int = 50) async throws -> [AuditEvent] {
         try tenant.require(.viewAuditLog)
         return try await database.withTenant(tenant.companyID) { connection in
             let rows = try await connection.rows(
@@ -71,7 +71,8 @@ public struct AuditLog: Sendable {
                 SELECT e.id, e.action, u.name, e.detail, host(e.ip), e.created_at
                 FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id
                 WHERE e.company_id = \(tenant.companyID)
-                  AND (\(before?.0)::timestamptz IS NULL OR (e.created_at, e.id) < (\(before?.0), \(before?.1)))
+                  AND (\(before?.microseconds)::bigint IS NULL
+                    OR (e.created_at, e.id) < (to_timestamp(0) + \(before?.microseconds) * interval '1 microsecond', \(before?.id)))
                 ORDER BY e.created_at DESC, e.id DESC
                 LIMIT \(limit)
                 """, logger: database.logger)

@@ -37,7 +37,7 @@ public struct MembershipService: Sendable {
     }
 
     /// Members in the order they joined, `limit` at a time, continuing after `after` (keyset pagination).
-    public func members(of tenant: Tenant, after: (Date, UUID)? = nil, limit: Int) async throws -> [Member] {
+    public func members(of tenant: Tenant, after: KeysetCursor? = nil, limit: Int) async throws -> [Member] {
         try tenant.require(.viewMembers)
         return try await database.withTenant(tenant.companyID) { connection in
             try await connection.rows(
@@ -45,7 +45,8 @@ public struct MembershipService: Sendable {
                 SELECT u.id, u.name, u.email, m.role, m.joined_at
                 FROM memberships m JOIN users u ON u.id = m.user_id
                 WHERE m.company_id = \(tenant.companyID)
-                  AND (\(after?.0)::timestamptz IS NULL OR (m.joined_at, m.user_id) > (\(after?.0), \(after?.1)))
+                  AND (\(after?.microseconds)::bigint IS NULL
+                    OR (m.joined_at, m.user_id) > (to_timestamp(0) + \(after?.microseconds) * interval '1 microsecond', \(after?.id)))
                 ORDER BY m.joined_at, m.user_id
                 LIMIT \(limit)
                 """, logger: logger

@@ -24,16 +24,12 @@ public struct RequestLogFilter: Sendable, Equatable {
     public var model: String?
     public var outcome: Outcome
     /// Keyset pagination: list requests older than this one.
-    public var before: (Date, UUID)?
+    public var before: KeysetCursor?
 
-    public init(model: String?, outcome: Outcome, before: (Date, UUID)?) {
+    public init(model: String?, outcome: Outcome, before: KeysetCursor?) {
         self.model = model
         self.outcome = outcome
         self.before = before
-    }
-
-    public static func == (lhs: RequestLogFilter, rhs: RequestLogFilter) -> Bool {
-        lhs.model == rhs.model && lhs.outcome == rhs.outcome && lhs.before?.0 == rhs.before?.0 && lhs.before?.1 == rhs.before?.1
     }
 }
 
@@ -44,10 +40,12 @@ extension UsageService {
     /// Keyset pagination reads the same few index entries however long the history.
     public func requests(_ tenant: Tenant, filter: RequestLogFilter, limit: Int = requestLogPageSize) async throws -> [LoggedRequest] {
         try tenant.require(.viewCompanyUsage)
+        // A bound even on the first page keeps the condition a plain index range, however deep the page.
         let before =
-            filter.before ?? (
-                Date.distantFuture, UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))
-            )
+            filter.before
+            ?? KeysetCursor(
+                microseconds: 253_402_300_799 * KeysetCursor.microsecondsPerSecond,  // 9999-12-31 23:59:59 UTC
+                id: UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
         let (minimumStatus, maximumStatus) =
             switch filter.outcome {
             case .all: (0, 999)
@@ -64,7 +62,7 @@ extension UsageService {
                 WHERE e.company_id = \(tenant.companyID)
                     AND (\(filter.model)::text IS NULL OR e.model = \(filter.model))
                     AND e.status BETWEEN \(minimumStatus) AND \(maximumStatus)
-                    AND (e.occurred_at, e.id) < (\(before.0), \(before.1))
+                    AND (e.occurred_at, e.id) < (to_timestamp(0) + \(before.microseconds) * interval '1 microsecond', \(before.id))
                 ORDER BY e.occurred_at DESC, e.id DESC
                 LIMIT \(limit)
                 """, logger: database.logger

@@ -17,7 +17,7 @@ struct MembersController {
     }
 
     @Sendable func list(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
-        try await page(context, after: PageCursor(request.uri.queryParameters, key: "after"))
+        try await page(context, after: KeysetCursor(request.uri.queryParameters, key: "after"))
     }
 
     @Sendable func invite(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
@@ -65,10 +65,10 @@ struct MembersController {
 
     @Sendable func auditLog(_ request: Request, context: ConsoleRequestContext) async throws -> Response {
         let tenant = try context.tenant()
-        let before = PageCursor(request.uri.queryParameters, key: "before")
+        let before = KeysetCursor(request.uri.queryParameters, key: "before")
         let pageSize = 50
         // One more than a page tells whether an older page exists.
-        let events = try await services.audit.events(for: tenant, before: before.map { ($0.time, $0.id) }, limit: pageSize + 1)
+        let events = try await services.audit.events(for: tenant, before: before, limit: pageSize + 1)
         return services.renderer.render(
             AuditPage.make(events: events, pageSize: pageSize, chrome: services.renderer.chrome(context, path: SitePaths.audit)))
     }
@@ -81,12 +81,12 @@ struct MembersController {
 
     /// One page of members (from `after`, or the first), the count, the pending invitations and the form.
     private func page(
-        _ context: ConsoleRequestContext, after: PageCursor? = nil, form: FormFields = FormFields(), errors: FieldErrors = FieldErrors(),
+        _ context: ConsoleRequestContext, after: KeysetCursor? = nil, form: FormFields = FormFields(), errors: FieldErrors = FieldErrors(),
         createdLink: String? = nil, createdFor: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let tenant = try context.tenant()
         // One more than a page tells whether another page follows.
-        async let members = services.memberships.members(of: tenant, after: after.map { ($0.time, $0.id) }, limit: MembersPage.pageSize + 1)
+        async let members = services.memberships.members(of: tenant, after: after, limit: MembersPage.pageSize + 1)
         async let count = services.memberships.memberCount(of: tenant)
         async let invitations = services.memberships.pendingInvitations(of: tenant)
         return services.renderer.render(

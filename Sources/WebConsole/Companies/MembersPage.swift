@@ -69,7 +69,7 @@ struct MembersPage: ConsolePage {
                     fieldID: member.userID.uuidString.lowercased())
             },
             countLabel: count == 1 ? "1 member" : "\(count) members",
-            nextHref: last.map { PageCursor(time: $0.joinedAt, id: $0.userID).href(SitePaths.members, key: "after") },
+            nextHref: last.map { KeysetCursor(time: $0.joinedAt, id: $0.userID).href(SitePaths.members, key: "after") },
             firstHref: isFirstPage ? nil : SitePaths.members,
             invitations: invitations.map {
                 InvitationRow(
@@ -116,7 +116,7 @@ struct AuditPage: ConsolePage {
                     whenISO: DisplayDate.iso($0.occurredAt), action: describe($0.kind), actor: $0.actorName ?? "—", detail: $0.detail,
                     ip: $0.ip ?? "—")
             },
-            olderHref: last.map { PageCursor(time: $0.occurredAt, id: $0.id).href(SitePaths.audit, key: "before") })
+            olderHref: last.map { KeysetCursor(time: $0.occurredAt, id: $0.id).href(SitePaths.audit, key: "before") })
     }
 
     static func describe(_ kind: AuditEvent.Kind) -> String {

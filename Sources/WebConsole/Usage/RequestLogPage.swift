@@ -49,20 +49,6 @@ struct RequestLogPage: ConsolePage {
             outcomeOptions: RequestLogFilter.Outcome.allCases.map {
                 OptionView(value: $0.rawValue, label: $0.rawValue.capitalized, isSelected: $0 == filter.outcome)
             },
-            olderHref: last.map { "\(SitePaths.requestLog)?before=\(RequestCursor.encode($0))" + query })
-    }
-}
-
-/// The position after which the next page starts: a request's time (microseconds) and id.
-enum RequestCursor {
-    static func encode(_ request: LoggedRequest) -> String {
-        "\(Int64((request.occurredAt.timeIntervalSince1970 * 1_000_000).rounded()))_\(request.id.uuidString.lowercased())"
-    }
-
-    static func decode(_ text: String?) -> (Date, UUID)? {
-        guard let parts = text?.split(separator: "_"), parts.count == 2, let micros = Int64(parts[0]),
-            let id = UUID(uuidString: String(parts[1]))
-        else { return nil }
-        return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+            olderHref: last.map { KeysetCursor(time: $0.occurredAt, id: $0.id).href(SitePaths.requestLog, key: "before") + query })
     }
 }

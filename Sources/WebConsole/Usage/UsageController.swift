@@ -41,7 +41,7 @@ struct UsageController {
         guard model.map(models.contains) ?? true, let outcome = RequestLogFilter.Outcome(rawValue: query.get("outcome") ?? "all") else {
             throw HTTPError(.badRequest, message: "Filter by one of the listed models and outcomes.")
         }
-        let before = RequestCursor.decode(query.get("before"))
+        let before = KeysetCursor(query, key: "before")
         if query.get("before") != nil, before == nil { throw HTTPError(.badRequest, message: "This page link is not valid.") }
         let filter = RequestLogFilter(model: model, outcome: outcome, before: before)
         let requests = try await services.usageReports.requests(tenant, filter: filter)
