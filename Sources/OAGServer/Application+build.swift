@@ -73,9 +73,9 @@ public func makeConsoleServices(
     let catalog = ProviderCatalog(settings: config.providers)
     let oauth = OAuthClient(http: outbound.oauth, timeout: config.outboundTimeout, logger: logger)
     let models = ModelCatalog(database: database)
-    let apiKeys = APIKeyService(database: database)
-    let companyProviders = CompanyProviders(database: database, vault: vault, upstreams: config.upstreams)
     let usage = UsageRecorder(database: database)
+    let apiKeys = APIKeyService(database: database, recorder: usage)
+    let companyProviders = CompanyProviders(database: database, vault: vault, upstreams: config.upstreams)
     let threads = ThreadService(database: database, vault: vault)
     let gateway = GatewayService(
         database: database, catalog: models, keys: apiKeys, providers: companyProviders, upstreams: config.upstreams,

@@ -201,6 +201,29 @@ struct GatewayTests {
         }
     }
 
+    @Test func aKeyLookedUpAgainCountsUsageNotWrittenYetOnce() async throws {
+        let settings = try await TestDatabase.fresh()
+        let data = TestData(settings: settings)
+        let world = World()
+        try await world.seed(data)
+        let keyID = UUID()
+        let secret = try await data.apiKey(company: world.companyA, tokenBudget: 5, id: keyID)
+        try await TestDatabase.withDatabase(on: settings) { database, _ in
+            let recorder = UsageRecorder(database: database)
+            // Every lookup reloads, as happens once a cached entry is older than its lifetime.
+            let keys = APIKeyService(database: database, recorder: recorder, cacheLifetime: 0)
+            #expect(try await keys.authenticate(bearer: secret, from: nil).monthTokens == 0)
+            recorder.record(
+                UsageEvent(
+                    companyID: world.companyA, userID: nil, apiKeyID: keyID, threadID: nil, provider: .openai, model: "gpt-4o-mini",
+                    promptTokens: 7, completionTokens: 3, costMicros: 12, latencyMilliseconds: 5, status: 200))
+            #expect(try await keys.authenticate(bearer: secret, from: nil).monthTokens == 10, "buffered, not written yet")
+            #expect(try await recorder.flush() == 1)
+            let written = try await keys.authenticate(bearer: secret, from: nil)
+            #expect(written.monthTokens == 10 && written.monthCostMicros == 12, "written: counted once")
+        }
+    }
+
     @Test func upstreamFailuresBecomeCleanErrorsAndAreRecorded() async throws {
         try await withGateway { fake, world, data, client in
             let api = APIClient(client: client, key: try await data.apiKey(company: world.companyA))

@@ -9,18 +9,26 @@ import Synchronization
 /// node within `cacheLifetime`, and the hot path does not query the database per request.
 public final class APIKeyService: Sendable {
     public static let secretPrefix = "oag_"
-    static let cacheLifetime: TimeInterval = 5
     static let maximumCachedKeys = 50_000
 
     let database: Database
     let audit: AuditLog
     let failedLookups: FailedKeyLimiter
+    /// Where metered usage waits before it reaches the database (nil where nothing is metered).
+    let recorder: UsageRecorder?
+    /// How long a looked-up key is trusted before the database is asked again (seconds).
+    let cacheLifetime: TimeInterval
     private let cache = Mutex<[Data: (entry: AuthenticatedKey?, loadedAt: Date)]>([:])
     /// Usage of each key since its cache entry was loaded, added to the month's totals.
     private let charges = Mutex<[UUID: (tokens: Int64, costMicros: Int64)]>([:])
 
-    public init(database: Database, failedLookups: FailedKeyLimiter = FailedKeyLimiter()) {
+    public init(
+        database: Database, recorder: UsageRecorder? = nil, cacheLifetime: TimeInterval = 5,
+        failedLookups: FailedKeyLimiter = FailedKeyLimiter()
+    ) {
         self.database = database
+        self.recorder = recorder
+        self.cacheLifetime = cacheLifetime
         self.audit = AuditLog(database: database)
         self.failedLookups = failedLookups
     }
@@ -119,7 +127,7 @@ public final class APIKeyService: Sendable {
         }
         let hash = Self.hash(secret)
         let now = Date()
-        if let cached = cache.withLock({ $0[hash] }), now.timeIntervalSince(cached.loadedAt) < Self.cacheLifetime {
+        if let cached = cache.withLock({ $0[hash] }), now.timeIntervalSince(cached.loadedAt) < cacheLifetime {
             guard var entry = cached.entry else { throw GatewayError.invalidKey }
             if let charged = charges.withLock({ $0[entry.key.id] }) {
                 entry.monthTokens += charged.tokens
@@ -127,15 +135,20 @@ public final class APIKeyService: Sendable {
             }
             return entry
         }
-        // The reload counts what the database holds; usage still buffered (up to one flush interval)
-        // is missing from it until the next reload, so a budget can be overrun by that much.
+        // The reload counts what the database holds, then what the recorder has not written yet,
+        // and starts the key's charges afresh. Until the next reload, a request finishing during
+        // this one may count twice, and a write committing between the two looks not at all.
         if let id = cache.withLock({ $0[hash]?.entry?.key.id }) { _ = charges.withLock { $0.removeValue(forKey: id) } }
-        let entry = try await load(hash: hash)
+        var entry = try await load(hash: hash)
+        if let id = entry?.key.id, let pending = recorder?.pendingUsage(ofKey: id) {
+            entry?.monthTokens += pending.tokens
+            entry?.monthCostMicros += pending.costMicros
+        }
         cache.withLock { cache in
             // Random secrets must not grow memory: past the limit, unknown and expired entries go,
             // and if that is not enough, everything (the next requests reload).
             if cache.count >= Self.maximumCachedKeys {
-                cache = cache.filter { $0.value.entry != nil && now.timeIntervalSince($0.value.loadedAt) < Self.cacheLifetime }
+                cache = cache.filter { $0.value.entry != nil && now.timeIntervalSince($0.value.loadedAt) < cacheLifetime }
                 if cache.count >= Self.maximumCachedKeys { cache.removeAll() }
             }
             cache[hash] = (entry, now)

@@ -17,7 +17,8 @@ public final class UsageRecorder: Sendable {
     static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     let database: Database
-    private let buffer = Mutex<(events: [UsageEvent], dropped: Int)>(([], 0))
+    /// `events` wait for a flush; `writing` are taken by the flush under way until their company's write commits.
+    private let buffer = Mutex<(events: [UsageEvent], dropped: Int, writing: [UsageEvent])>(([], 0, []))
     private let partitions = Mutex<Set<String>>([])
 
     public init(database: Database) {
@@ -39,6 +40,19 @@ public final class UsageRecorder: Sendable {
 
     public var pendingCount: Int { buffer.withLock { $0.events.count } }
 
+    /// Tokens and cost of a key's events not in the database yet (buffered, or in a write not committed).
+    public func pendingUsage(ofKey keyID: UUID) -> (tokens: Int64, costMicros: Int64) {
+        buffer.withLock { buffer in
+            var tokens: Int64 = 0
+            var cost: Int64 = 0
+            for event in [buffer.events, buffer.writing].joined() where event.apiKeyID == keyID {
+                tokens += Int64(event.promptTokens + event.completionTokens)
+                cost += event.costMicros
+            }
+            return (tokens, cost)
+        }
+    }
+
     /// Writes what is buffered (at most `maximumPerFlush` events), company by company; the
     /// companies whose write failed go back to the buffer for the next try, the others are done.
     @discardableResult
@@ -46,9 +60,11 @@ public final class UsageRecorder: Sendable {
         let (events, dropped) = buffer.withLock { buffer in
             let taken = Array(buffer.events.prefix(Self.maximumPerFlush))
             buffer.events.removeFirst(taken.count)
+            buffer.writing = taken
             defer { buffer.dropped = 0 }
             return (taken, buffer.dropped)
         }
+        defer { buffer.withLock { $0.writing = [] } }
         if dropped > 0 { logger.error("Usage events dropped: the buffer was full", metadata: ["dropped": "\(dropped)"]) }
         guard !events.isEmpty else { return 0 }
         do {
@@ -63,6 +79,7 @@ public final class UsageRecorder: Sendable {
         for (companyID, ofCompany) in Dictionary(grouping: events, by: \.companyID) {
             do {
                 try await write(ofCompany, of: companyID)
+                buffer.withLock { $0.writing.removeAll { $0.companyID == companyID } }
             } catch {
                 failed += ofCompany
                 firstError = firstError ?? error
