@@ -11,7 +11,10 @@ struct MaintenanceService: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                if let run = try await job.runPass() {
+                // Shutdown does not wait for a pass: each purge is one statement, and a pass cut short
+                // only leaves rows for the next one (a pass meeting a restarting database can otherwise
+                // hold shutdown up to its deadline of minutes).
+                if let run = try await cancelWhenGracefulShutdown({ try await job.runPass() }) {
                     let removed = run.purged.filter { $0.value > 0 }.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(
                         separator: " ")
                     if let error = run.error {
@@ -21,6 +24,8 @@ struct MaintenanceService: Service {
                 } else {
                     logger.debug("Maintenance pass skipped: another node is running one")
                 }
+            } catch is CancellationError {
+                break
             } catch {
                 logger.warning("Maintenance pass failed; will retry", metadata: ["error": "\(error)"])
             }
