@@ -122,8 +122,15 @@ struct DeletionRequestsTests {
             #expect(oauth.issuedAccessTokens(.github).allSatisfy { !oauth.isLive(accessToken: $0) })
             // Usage stays for the company's billing, without the person.
             #expect(try await data.count("usage_events") == eventsBefore)
+            // The company's audit log keeps the decision and what went, in counts that name nobody.
+            let audited = try await data.rows(
+                "SELECT action, detail FROM audit_events WHERE company_id = \(world.companyA) AND action LIKE 'deletion_%' ORDER BY created_at"
+            ).map { try $0.decode((String, String).self) }
+            let requestID = id.uuidString.lowercased()
+            #expect(audited.map(\.0) == ["deletion_requested", "deletion_approved", "deletion_carried_out"])
+            #expect(audited.last?.1.hasPrefix("Request \(requestID) (account): removed ") == true, "\(audited)")
             #expect(
-                try await data.count("audit_events", where: "action = 'deletion_carried_out' AND company_id = '\(world.companyA)'") == 1)
+                audited.last.map { $0.1.contains("threads 1") && $0.1.contains("anonymised ") && $0.1.contains("usage_events") } == true)
 
             // Signed out for good, and cannot sign in again.
             let after = try await member.get("/dashboard")
@@ -243,6 +250,14 @@ struct DeletionRequestsTests {
             #expect(try await data.count("users", where: "id IN ('\(world.otherOwner)', '\(world.platformOperator)')") == 2)
             #expect(try await data.count("companies", where: "id = '\(world.companyB)'") == 1)
             #expect(oauth.requests(.github, .revoke).count == 1)
+            // Nothing of the company or of the people who went with it, in any table.
+            for person in [world.owner, world.admin, world.member, world.target] {
+                for needle in [person.uuidString, world.email(person)] {
+                    let holding = try await data.tablesHolding(needle)
+                    #expect(holding.isEmpty, "\(needle) is still stored in \(holding)")
+                }
+            }
+            #expect(try await data.tablesHolding(world.companyA.uuidString).isEmpty)
 
             let vault = Vault(ring: TestDatabase.masterKeys, logger: TestDatabase.logger)
             try await TestDatabase.withDatabase(on: data.settings) { database, _ in
@@ -363,6 +378,10 @@ struct DeletionRequestsTests {
             #expect(try await data.deletionOutcome(id) == "completed")
             #expect(try await data.count("threads") == 0)
             #expect(try await data.count("thread_messages") == 0)
+            let audited = try await data.rows(
+                "SELECT detail FROM audit_events WHERE company_id = \(world.companyA) AND action = 'deletion_carried_out'"
+            ).map { try $0.decode(String.self) }
+            #expect(audited == ["Request \(id.uuidString.lowercased()) (threads): removed thread_messages 2, threads 1"])
             let page = try await member.get("/account/deletion-requests")
             #expect(page.status == .ok && page.text.contains("Carried out") && page.text.contains("Download receipt"))
             let receipt = try await member.get("/account/deletion-requests/\(id.uuidString.lowercased())/receipt")
@@ -428,6 +447,11 @@ struct DeletionRequestsTests {
             let seen = try await member.get("/account/deletion-requests").text
             #expect(seen.contains("Rejected") && seen.contains("Your company&#39;s contract needs you"))
             #expect(try await data.count("users", where: "id = '\(world.member)'") == 1)
+            #expect(
+                try await data.count(
+                    "audit_events",
+                    where: "action = 'deletion_rejected' AND actor_user_id = '\(world.platformOperator)' AND detail LIKE '%(account)'") == 1
+            )
             // A decided request cannot be approved any more.
             #expect(
                 try await operatorBrowser.post(

@@ -22,6 +22,8 @@ public struct AuditEvent: Sendable, Equatable {
         case apiKeyRevoked = "api_key_revoked"
         case providerSettingsChanged = "provider_settings_changed"
         case deletionRequested = "deletion_requested"
+        case deletionApproved = "deletion_approved"
+        case deletionRejected = "deletion_rejected"
         case deletionCarriedOut = "deletion_carried_out"
     }
 

@@ -85,7 +85,10 @@ public struct DeletionJob: Sendable {
             if let person = try await person(request.requesterID) {
                 for company in try await companiesHolding(person) {
                     try await step("threads:\(company)", in: company, request, &progress) { connection in
-                        try await apply(DataInventory.tables.filter { $0.category == .threads }, of: person, in: company, on: connection)
+                        let counts = try await apply(
+                            DataInventory.tables.filter { $0.category == .threads }, of: person, in: company, on: connection)
+                        try await recordInAuditLog(request, counts, company: company, on: connection)
+                        return counts
                     }
                 }
             }
@@ -122,9 +125,7 @@ public struct DeletionJob: Sendable {
             let revocation = try await revokeAll(of: person.id, in: company, request)
             try await step("member:\(company)", in: company, request, &progress) { connection in
                 let counts = try await apply(DataInventory.tables.filter { $0.scope == .tenant }, of: person, in: company, on: connection)
-                try await AuditLog(database: database).record(
-                    .deletionCarriedOut, companyID: company, actor: nil, detail: "A member's account was deleted (request \(request.id))",
-                    ip: nil, on: connection)
+                try await recordInAuditLog(request, counts, company: company, on: connection)
                 return counts
             } bookkeeping: { progress in
                 progress.revoked += revocation.revoked
@@ -228,6 +229,16 @@ public struct DeletionJob: Sendable {
         next.add(counts)
         progress = next
         try await afterStep(name)
+    }
+
+    /// The company's share of the receipt, in its audit log: the request, its scope and counts per
+    /// table, no person (a deleted company's log goes with it; its receipt stays on the request).
+    private func recordInAuditLog(_ request: ClaimedDeletion, _ counts: [String: Int], company: UUID, on connection: PostgresConnection)
+        async throws
+    {
+        try await AuditLog(database: database).record(
+            .deletionCarriedOut, companyID: company, actor: nil, detail: DeletionReceipt.auditDetail(request, counts: counts), ip: nil,
+            on: connection)
     }
 
     /// Writes the receipt; the progress goes, as it names the people whose accounts were deleted.

@@ -68,6 +68,25 @@ public struct DeletionReceipt: Codable, Sendable, Equatable {
             revocationsUnconfirmed: progress.unconfirmed)
     }
 
+    /// One company's part of a request in words fit for its audit log, e.g. "Request 5f0c… (threads):
+    /// removed thread_messages 12, threads 3". Counts and table names only: no person.
+    static func auditDetail(_ request: ClaimedDeletion, counts: [String: Int]) -> String {
+        var removed: [String] = []
+        var anonymised: [String] = []
+        for table in DataInventory.tables {
+            guard let count = counts[table.name], count > 0 else { continue }
+            switch table.deletion {
+            case .deleteRows: removed.append("\(table.name) \(count)")
+            case .anonymise: anonymised.append("\(table.name) \(count)")
+            }
+        }
+        var parts: [String] = []
+        if !removed.isEmpty { parts.append("removed " + removed.joined(separator: ", ")) }
+        if !anonymised.isEmpty { parts.append("anonymised " + anonymised.joined(separator: ", ")) }
+        let outcome = parts.isEmpty ? "nothing of the person was here" : parts.joined(separator: "; ")
+        return "Request \(request.id.uuidString.lowercased()) (\(request.scope.rawValue)): \(outcome)"
+    }
+
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

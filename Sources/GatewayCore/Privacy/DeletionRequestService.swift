@@ -97,12 +97,13 @@ public struct DeletionRequestService: Sendable {
             throw FieldErrors("decision", "The requester is no longer an owner of this company: reject it, saying so.")
         }
         // The requester may have cancelled it a moment ago.
-        let approved = try await database.query(
-            """
-            UPDATE deletion_requests SET status = 'approved', decided_by = \(operatorUser.id), decided_at = now()
-            WHERE id = \(id) AND status = 'pending' RETURNING id
-            """)
-        guard !approved.isEmpty else { throw NotFound() }
+        try await decide(id, filedIn: request.companyID, .deletionApproved, scope: request.scope, by: operatorUser) { connection in
+            try await connection.rows(
+                """
+                UPDATE deletion_requests SET status = 'approved', decided_by = \(operatorUser.id), decided_at = now()
+                WHERE id = \(id) AND status = 'pending' RETURNING id
+                """, logger: self.logger)
+        }
     }
 
     public func reject(_ id: UUID, reason rawReason: String, by operatorUser: User) async throws {
@@ -114,13 +115,37 @@ public struct DeletionRequestService: Sendable {
         if reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\r" }) {
             throw FieldErrors("reason", "Remove the control characters.")
         }
-        let rejected = try await database.query(
-            """
-            UPDATE deletion_requests SET status = 'rejected', rejection_reason = \(reason), decided_by = \(operatorUser.id),
-                decided_at = now()
-            WHERE id = \(id) AND status = 'pending' RETURNING id
-            """)
-        guard !rejected.isEmpty else { throw NotFound() }
+        guard let request = try await pending(id) else { throw NotFound() }
+        try await decide(id, filedIn: request.companyID, .deletionRejected, scope: request.scope, by: operatorUser) { connection in
+            try await connection.rows(
+                """
+                UPDATE deletion_requests SET status = 'rejected', rejection_reason = \(reason), decided_by = \(operatorUser.id),
+                    decided_at = now()
+                WHERE id = \(id) AND status = 'pending' RETURNING id
+                """, logger: self.logger)
+        }
+    }
+
+    /// Records the decision and, in the same transaction, an audit entry in the company the request
+    /// was filed in (the reason stays on the request: it may name people). A request decided or
+    /// cancelled a moment ago is not found.
+    private func decide(
+        _ id: UUID, filedIn company: UUID?, _ kind: AuditEvent.Kind, scope: DeletionScope, by operatorUser: User,
+        _ update: @escaping @Sendable (PostgresConnection) async throws -> [PostgresRow]
+    ) async throws {
+        let detail = "Request \(id.uuidString.lowercased()) (\(scope.rawValue))"
+        let audit = self.audit
+        let decided =
+            if let company {
+                try await database.withTenant(company) { connection in
+                    guard try await !update(connection).isEmpty else { return false }
+                    try await audit.record(kind, companyID: company, actor: operatorUser.id, detail: detail, ip: nil, on: connection)
+                    return true
+                }
+            } else {
+                try await database.withTransaction { connection in try await !update(connection).isEmpty }
+            }
+        guard decided else { throw NotFound() }
     }
 
     /// The receipt of the person's own completed request, as JSON.

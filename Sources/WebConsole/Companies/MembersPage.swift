@@ -139,6 +139,8 @@ struct AuditPage: ConsolePage {
         case .apiKeyRevoked: "Revoked an API key"
         case .providerSettingsChanged: "Changed the AI provider settings"
         case .deletionRequested: "Filed a deletion request"
+        case .deletionApproved: "An operator approved a deletion request"
+        case .deletionRejected: "An operator rejected a deletion request"
         case .deletionCarriedOut: "A deletion request was carried out"
         }
     }
