@@ -350,6 +350,8 @@ struct DeletionRequestsTests {
         try await withPrivacyWorld { _, _, world, data, client in
             let owner = Browser(client)
             try await world.signIn(owner, as: .owner)
+            let form = try await owner.get("/account/deletion-requests").text
+            #expect(form.contains("You are the last owner of Company A, which has other members"), "the page says so before they try")
             let refused = try await owner.post(
                 "/account/deletion-requests", ["scope": "account"], tokenFrom: "/account/deletion-requests")
             #expect(refused.status == .unprocessableContent)
@@ -358,6 +360,7 @@ struct DeletionRequestsTests {
 
             let soleOwner = Browser(client)
             try await world.signIn(soleOwner, as: .otherOwner)
+            #expect(!(try await soleOwner.get("/account/deletion-requests").text.contains("You are the last owner")))
             let (id, _) = try await Self.file(soleOwner, scope: "account")
             try await Self.approve(id, world: world, client: client)
             #expect(try await data.deletionOutcome(id) == "completed")

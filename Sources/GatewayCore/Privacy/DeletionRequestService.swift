@@ -185,6 +185,12 @@ public struct DeletionRequestService: Sendable {
         return blocking
     }
 
+    /// Why the person cannot have their account deleted now, if they cannot: shown on the form
+    /// before they try, and given again (checked afresh) when they file.
+    public func accountDeletionBlocker(of userID: UUID) async throws -> String? {
+        try await companiesBlockingDeletion(of: userID).first.map(Self.lastOwnerMessage)
+    }
+
     static func lastOwnerMessage(_ company: String) -> String {
         "You are the last owner of \(company), which has other members. Make another member an owner first, "
             + "or ask to delete the whole company."

@@ -49,6 +49,8 @@ struct DeletionRequestsPage: ConsolePage {
     let title = "Deletion requests"
     let scopes: [OptionView]
     let scopeError: String?
+    /// Why the account cannot go yet (the last owner of a company with other members).
+    let accountBlocker: String?
     let reason: FieldView
     let maximumReasonLength = DeletionRequestService.maximumReasonLength
     let requests: [DeletionRequestRow]
@@ -57,7 +59,7 @@ struct DeletionRequestsPage: ConsolePage {
     let receiptLink: String?
 
     static func make(
-        identity: Identity, requests: [DeletionRequest], baseURL: String, form: FormFields = FormFields(),
+        identity: Identity, requests: [DeletionRequest], accountBlocker: String?, baseURL: String, form: FormFields = FormFields(),
         errors: FieldErrors = FieldErrors(), receiptToken: String? = nil, chrome: PageChrome
     ) -> DeletionRequestsPage {
         let allowed = DeletionScope.allCases.filter { $0 != .company || identity.tenant?.role == .owner }
@@ -70,7 +72,8 @@ struct DeletionRequestsPage: ConsolePage {
                     label: $0 == .company ? "The whole company \(identity.tenant?.companyName ?? "")" : $0.label,
                     isSelected: $0 == chosen)
             },
-            scopeError: errors["scope"], reason: FieldView("reason", from: form, errors: errors),
+            scopeError: errors["scope"], accountBlocker: errors["scope"] == nil ? accountBlocker : nil,
+            reason: FieldView("reason", from: form, errors: errors),
             requests: requests.map { DeletionRequestRow($0, cancellable: true, withReceipt: true) }, hasRequests: !requests.isEmpty,
             receiptLink: receiptToken.map { baseURL + SitePaths.deletionReceipt(token: $0) })
     }

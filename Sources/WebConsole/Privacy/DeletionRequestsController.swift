@@ -111,9 +111,11 @@ struct DeletionRequestsController {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let identity = try context.signedInIdentity()
+        async let requests = services.deletionRequests.requests(of: identity.user.id)
+        async let accountBlocker = services.deletionRequests.accountDeletionBlocker(of: identity.user.id)
         return services.renderer.render(
             DeletionRequestsPage.make(
-                identity: identity, requests: try await services.deletionRequests.requests(of: identity.user.id), baseURL: baseURL,
+                identity: identity, requests: try await requests, accountBlocker: try await accountBlocker, baseURL: baseURL,
                 form: form, errors: errors, receiptToken: receiptToken,
                 chrome: services.renderer.chrome(context, path: SitePaths.deletionRequests)),
             status: status)
